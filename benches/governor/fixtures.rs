@@ -217,38 +217,54 @@ pub fn request_event(kind: RequestKind) -> Value {
         }
         RequestKind::Mcp => permission_event("per_mcp", "linear_create_issue", &["*"], json!({})),
         RequestKind::BashShort => {
-            let command = SHELL_COMMANDS[0].1;
+            let command = SHELL_COMMANDS[0].text;
             permission_event("per_bash", "bash", &[command], json!({ "command": command }))
         }
         RequestKind::Bash200 => {
-            let command = SHELL_COMMANDS[2].1;
+            let command = SHELL_COMMANDS[2].text;
             permission_event("per_bash200", "bash", &[command], json!({ "command": command }))
         }
     }
 }
 
-/// Shell commands by length, from a single word to a long build script.
-pub const SHELL_COMMANDS: [(&str, &str); 4] = [
-    ("simple_12", "ls -la src/"),
-    ("compound_90", "mkdir -p build && echo hi > build/x.txt; ls | wc -l && git status --short | head -n 20"),
-    (
-        "compound_200",
-        "cd src/app && npm run lint -- --fix && npm test -- --run 2>&1 | tail -n 40; \
-         git diff --stat > ../../build/diff.txt && grep -rn \"TODO\" . | wc -l; cat package.json | head -5",
-    ),
-    (
-        "script_900",
-        "set -e; for f in src/*.ts; do echo \"checking $f\"; npx tsc --noEmit \"$f\" || exit 1; done; \
-         cd build && rm -f *.log && make -j2 all > make.log 2>&1 && tail -n 20 make.log; cd .. ; \
-         git add -A && git commit -m \"build: regenerate artefacts\" --no-verify && git log --oneline | head -3; \
-         find . -name '*.tmp' -type f -mtime +1 | xargs -r rm -f; export NODE_ENV=production; \
-         node scripts/bundle.js --out dist/ --minify && ls -la dist/ | sort -k5 -n | tail -n 5; \
-         curl -s http://127.0.0.1:4800/health | jq '.status' > build/health.txt; \
-         if [ -f dist/app.js ]; then wc -c dist/app.js; else echo missing; fi; \
-         cat build/health.txt build/diff.txt 2>/dev/null | tee -a build/summary.txt | wc -l; \
-         sed -i 's/DEBUG=1/DEBUG=0/' config/app.env && diff -u config/app.env config/app.env.orig || true; \
-         python3 -m pytest -q tests/ --maxfail=1 && echo done",
-    ),
+/// A shell command with a short name for the benchmark table.
+#[derive(Debug, Clone, Copy)]
+pub struct NamedCommand {
+    pub name: &'static str,
+    pub text: &'static str,
+}
+
+impl std::fmt::Display for NamedCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} chars)", self.name, self.text.len())
+    }
+}
+
+/// Shell commands by length, from one simple command to a long script.
+pub const SHELL_COMMANDS: [NamedCommand; 4] = [
+    NamedCommand { name: "simple", text: "ls -la src/" },
+    NamedCommand {
+        name: "compound",
+        text: "mkdir -p build && echo hi > build/x.txt; ls | wc -l && git status --short | head -n 20",
+    },
+    NamedCommand {
+        name: "compound",
+        text: "cd src/app && npm run lint -- --fix && npm test -- --run 2>&1 | tail -n 40; \
+               git diff --stat > ../../build/diff.txt && grep -rn \"TODO\" . | wc -l; cat package.json | head -5",
+    },
+    NamedCommand {
+        name: "script",
+        text: "set -e; for f in src/*.ts; do echo \"checking $f\"; npx tsc --noEmit \"$f\" || exit 1; done; \
+               cd build && rm -f *.log && make -j2 all > make.log 2>&1 && tail -n 20 make.log; cd .. ; \
+               git add -A && git commit -m \"build: regenerate artefacts\" --no-verify && git log --oneline | head -3; \
+               find . -name '*.tmp' -type f -mtime +1 | xargs -r rm -f; export NODE_ENV=production; \
+               node scripts/bundle.js --out dist/ --minify && ls -la dist/ | sort -k5 -n | tail -n 5; \
+               curl -s http://127.0.0.1:4800/health | jq '.status' > build/health.txt; \
+               if [ -f dist/app.js ]; then wc -c dist/app.js; else echo missing; fi; \
+               cat build/health.txt build/diff.txt 2>/dev/null | tee -a build/summary.txt | wc -l; \
+               sed -i 's/DEBUG=1/DEBUG=0/' config/app.env && diff -u config/app.env config/app.env.orig || true; \
+               python3 -m pytest -q tests/ --maxfail=1 && echo done",
+    },
 ];
 
 /// A `message.updated` snapshot of an assistant message. `completed` marks
