@@ -80,56 +80,60 @@ pub(crate) fn run(walker: &mut Walker, invocation: Invocation, place: &mut Place
     if let Some(reason) = &place.unknown {
         draft.effects.push(Effect::Opaque { reason: reason.clone() });
     }
-    for (name, value) in &invocation.assignments {
-        assignment_effect(name, value, &mut draft.effects);
+    for (name, _) in &invocation.assignments {
+        assignment_effect(name, &mut draft.effects);
     }
     if invocation.words.is_empty() {
-        run_assignments_only(walker, invocation, draft, place);
+        run_assignments_only(walker, invocation, draft);
         return;
     }
+    // Nested commands (`bash -c`, `find -exec`) are walked before this
+    // sub-command is finished, but it starts first, so it takes this slot.
+    let slot = walker.analysis.sub_commands.len();
     let words = invocation.words.clone();
     let mut rest: &[Word] = &words;
     loop {
         let Some((first, args)) = rest.split_first() else {
-            finish(walker, &invocation, draft, "", &[]);
+            finish(walker, slot, &invocation, draft, "", &[]);
             return;
         };
         if !first.known {
             draft.effects.push(Effect::Opaque { reason: format!("the program name `{}` is not static", first.text) });
-            finish(walker, &invocation, draft, &first.text, args);
+            finish(walker, slot, &invocation, draft, &first.text, args);
             return;
         }
         let (name, by_path) = program_name(&first.text);
         if let Some(reason) = by_path {
             draft.effects.push(Effect::Runs { program: name.clone() });
             draft.effects.push(Effect::Opaque { reason });
-            finish(walker, &invocation, draft, &name, args);
+            finish(walker, slot, &invocation, draft, &name, args);
             return;
         }
-        match unwrap(walker, &name, args, &mut draft, place, invocation.stdin_is_text) {
+        // `Runs` goes before the effects that unwrapping or classifying adds.
+        let mark = draft.effects.len();
+        let step = unwrap(walker, &name, args, &mut draft, place, invocation.stdin_is_text);
+        draft.effects.insert(mark, Effect::Runs { program: name.clone() });
+        match step {
             Step::Wrapped(skip) => {
-                draft.effects.push(Effect::Runs { program: name });
                 rest = args.get(skip..).unwrap_or_default();
             }
             Step::Done => {
-                finish(walker, &invocation, draft, &name, args);
+                finish(walker, slot, &invocation, draft, &name, args);
                 return;
             }
         }
     }
 }
 
-fn assignment_effect(name: &str, value: &Word, effects: &mut Vec<Effect>) {
+fn assignment_effect(name: &str, effects: &mut Vec<Effect>) {
     if is_loader_variable(name) {
         effects.push(Effect::Opaque { reason: format!("sets `{name}`, which changes what programs load or run") });
-    } else if !value.known && value.substitutions.is_empty() {
-        // A plain unknown value (`X=$Y cmd`) changes nothing we classify.
     }
 }
 
 /// `X=1` with no command sets a shell variable for the rest of the line;
 /// redirections alone (`> f`) still create or read files.
-fn run_assignments_only(walker: &mut Walker, invocation: Invocation, draft: Draft, place: &mut Place) {
+fn run_assignments_only(walker: &mut Walker, invocation: Invocation, draft: Draft) {
     for (name, _) in &invocation.assignments {
         if is_loader_variable(name) {
             walker.analysis.opaque.push(format!("sets `{name}` for the rest of the command line"));
@@ -138,17 +142,18 @@ fn run_assignments_only(walker: &mut Walker, invocation: Invocation, draft: Draf
     if draft.effects.is_empty() && invocation.redirect_effects.is_empty() {
         return;
     }
-    let _ = place;
-    finish(walker, &invocation, draft, "", &[]);
+    let slot = walker.analysis.sub_commands.len();
+    finish(walker, slot, &invocation, draft, "", &[]);
 }
 
-fn finish(walker: &mut Walker, invocation: &Invocation, draft: Draft, program: &str, args: &[Word]) {
+fn finish(walker: &mut Walker, slot: usize, invocation: &Invocation, draft: Draft, program: &str, args: &[Word]) {
     let mut effects = draft.effects;
     if !program.is_empty() && !effects.iter().any(|effect| matches!(effect, Effect::Runs { program: p } if p == program)) {
         effects.push(Effect::Runs { program: program.to_string() });
     }
     effects.extend(invocation.redirect_effects.iter().cloned());
-    walker.analysis.sub_commands.push(SubCommand {
+    let slot = slot.min(walker.analysis.sub_commands.len());
+    walker.analysis.sub_commands.insert(slot, SubCommand {
         program: program.to_string(),
         args: args.iter().map(|word| word.text.clone()).collect(),
         cwd: draft.site.cwd,
@@ -185,7 +190,7 @@ fn unwrap(walker: &mut Walker, name: &str, args: &[Word], draft: &mut Draft, pla
         "timeout" => {
             let spec = OptionSpec { short_values: "sk", long_values: &["signal", "kill-after"] };
             let parsed = parse_options(args, &spec, true);
-            with_command(args, parsed.end + 1, draft)
+            with_command(args, parsed.end + 1)
         }
         "nice" => {
             let spec = OptionSpec { short_values: "n", long_values: &["adjustment"] };
@@ -248,11 +253,10 @@ fn wrapper(args: &[Word], spec: &OptionSpec, draft: &mut Draft) -> Step {
             draft.effects.push(Effect::Opaque { reason: "`sudo -e` edits files chosen at run time".into() });
         }
     }
-    with_command(args, parsed.end, draft)
+    with_command(args, parsed.end)
 }
 
-fn with_command(args: &[Word], start: usize, draft: &mut Draft) -> Step {
-    let _ = draft;
+fn with_command(args: &[Word], start: usize) -> Step {
     if start >= args.len() {
         return Step::Done;
     }
@@ -279,7 +283,7 @@ fn plain_wrapper(name: &str, args: &[Word], draft: &mut Draft) -> Step {
             }
         }
     }
-    with_command(args, parsed.end, draft)
+    with_command(args, parsed.end)
 }
 
 fn env(args: &[Word], draft: &mut Draft) -> Step {
@@ -304,7 +308,7 @@ fn env(args: &[Word], draft: &mut Draft) -> Step {
         }
         index += 1;
     }
-    with_command(args, index, draft)
+    with_command(args, index)
 }
 
 fn chdir_option(value: &Word, draft: &mut Draft) {

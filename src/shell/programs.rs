@@ -113,7 +113,6 @@ fn opaque(out: &mut Vec<Effect>, reason: String) {
 
 /// Adds the effects of program `name` run with `args`.
 pub(crate) fn classify(walker: &mut Walker, name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>, place: &Place) {
-    let none = OptionSpec { short_values: "", long_values: &[] };
     match name {
         _ if NO_FILE_EFFECTS.contains(&name) => {}
         _ if READS_OPERANDS.contains(&name) => read_operands(name, args, site, out),
@@ -141,10 +140,7 @@ pub(crate) fn classify(walker: &mut Walker, name: &str, args: &[Word], site: &Si
         _ if network::is_network_program(name) => network::classify(name, args, site, out),
         _ if packages::is_package_manager(name) => packages::classify(name, args, site, out),
         _ if name.starts_with("pip") => packages::classify(name, args, site, out),
-        _ => {
-            let _ = none;
-            opaque(out, format!("`{name}` is not a known program, so its effects are not known"));
-        }
+        _ => opaque(out, format!("`{name}` is not a known program, so its effects are not known")),
     }
 }
 
@@ -304,8 +300,9 @@ fn awk(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
 }
 
 fn grep_like(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    let short_values = if name == "rg" { "efABCmdDgtTMjEr" } else { "efABCmdD" };
     let spec = OptionSpec {
-        short_values: "efABCmdDgtTMjEr",
+        short_values,
         long_values: &[
             "regexp", "file", "after-context", "before-context", "context", "max-count", "include", "exclude",
             "exclude-dir", "glob", "type", "type-not", "max-depth", "threads", "replace", "pre", "label",
