@@ -78,7 +78,11 @@ fn split_absolute(text: &str) -> Option<Parts> {
         return Some(split_windows(text));
     }
     let rest = text.strip_prefix('/')?;
-    Some(Parts { root: String::new(), windows: false, names: split_names(rest, &['/']) })
+    Some(Parts {
+        root: String::new(),
+        windows: false,
+        names: split_names(rest, &['/']),
+    })
 }
 
 fn split_windows(text: &str) -> Parts {
@@ -94,11 +98,18 @@ fn split_windows(text: &str) -> Parts {
         };
     }
     let (drive, rest) = text.split_at(2);
-    Parts { root: drive.to_ascii_uppercase(), windows: true, names: split_names(rest, &['\\', '/']) }
+    Parts {
+        root: drive.to_ascii_uppercase(),
+        windows: true,
+        names: split_names(rest, &['\\', '/']),
+    }
 }
 
 fn split_names(text: &str, separators: &[char]) -> Vec<String> {
-    text.split(separators).filter(|name| !name.is_empty()).map(str::to_string).collect()
+    text.split(separators)
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Removes `.` and `..` lexically; `..` at the root stays at the root.
@@ -120,7 +131,9 @@ fn fold_dots(names: Vec<String>) -> Vec<String> {
 /// prefix becomes `/`, which lies outside every worktree except `/` itself,
 /// so an unknown home directory never looks like the worktree.
 fn expand_home(path: &str, home: Option<&Path>) -> String {
-    let home_text = home.map(|home| home.to_string_lossy().into_owned()).unwrap_or_else(|| "/".into());
+    let home_text = home
+        .map(|home| home.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "/".into());
     for prefix in ["~", "$HOME", "${HOME}"] {
         if let Some(rest) = path.strip_prefix(prefix) {
             if rest.is_empty() || rest.starts_with('/') || rest.starts_with('\\') {
@@ -143,14 +156,21 @@ pub fn normalize(path: &str, cwd: &Path, home: Option<&Path>) -> PathBuf {
         Some(parts) => parts,
         None => {
             let cwd_text = cwd.to_string_lossy();
-            let mut base = split_absolute(&cwd_text)
-                .unwrap_or(Parts { root: String::new(), windows: false, names: Vec::new() });
+            let mut base = split_absolute(&cwd_text).unwrap_or(Parts {
+                root: String::new(),
+                windows: false,
+                names: Vec::new(),
+            });
             let separators: &[char] = if base.windows { &['\\', '/'] } else { &['/'] };
             base.names.extend(split_names(&expanded, separators));
             base
         }
     };
-    Parts { names: fold_dots(parts.names), ..parts }.to_path()
+    Parts {
+        names: fold_dots(parts.names),
+        ..parts
+    }
+    .to_path()
 }
 
 /// Resolves the symlinks in `path` (absolute and normalised) component by
@@ -171,7 +191,10 @@ fn resolve_with_budget(path: &Path, hops_left: &mut usize) -> PathBuf {
         _ => return path.to_path_buf(),
     };
     let names = fold_dots(parts.names.clone());
-    let mut current = Parts { names: Vec::new(), ..parts };
+    let mut current = Parts {
+        names: Vec::new(),
+        ..parts
+    };
     let mut index = 0;
     while let Some(name) = names.get(index) {
         index += 1;
@@ -235,7 +258,9 @@ fn relative_parts(path: &Path, worktree: &Path, case: CaseSensitivity) -> Option
         CaseSensitivity::Sensitive => text.to_string(),
         CaseSensitivity::Insensitive => text.to_lowercase(),
     };
-    if path_parts.windows != worktree_parts.windows || fold(&path_parts.root) != fold(&worktree_parts.root) {
+    if path_parts.windows != worktree_parts.windows
+        || fold(&path_parts.root) != fold(&worktree_parts.root)
+    {
         return None;
     }
     let path_names = fold_dots(path_parts.names);
@@ -243,7 +268,10 @@ fn relative_parts(path: &Path, worktree: &Path, case: CaseSensitivity) -> Option
     if path_names.len() < worktree_names.len() {
         return None;
     }
-    let same = path_names.iter().zip(&worktree_names).all(|(left, right)| fold(left) == fold(right));
+    let same = path_names
+        .iter()
+        .zip(&worktree_names)
+        .all(|(left, right)| fold(left) == fold(right));
     if !same {
         return None;
     }
@@ -255,7 +283,9 @@ mod tests {
     use super::*;
 
     fn norm(path: &str, cwd: &str) -> String {
-        normalize(path, Path::new(cwd), Some(Path::new("/home/u"))).to_string_lossy().into_owned()
+        normalize(path, Path::new(cwd), Some(Path::new("/home/u")))
+            .to_string_lossy()
+            .into_owned()
     }
 
     #[test]
@@ -310,7 +340,11 @@ mod tests {
             ("/w/job", "C:\\w\\job", false),
         ];
         for (path, worktree, expected) in cases {
-            assert_eq!(is_inside(Path::new(path), Path::new(worktree)), expected, "is_inside({path:?}, {worktree:?})");
+            assert_eq!(
+                is_inside(Path::new(path), Path::new(worktree)),
+                expected,
+                "is_inside({path:?}, {worktree:?})"
+            );
         }
     }
 
@@ -320,14 +354,24 @@ mod tests {
         let worktree = Path::new("/users/me/job");
         assert!(!is_inside(path, worktree));
         assert!(is_inside_with(path, worktree, CaseSensitivity::Insensitive));
-        assert!(is_inside_with(Path::new("c:\\W\\JOB\\x"), Path::new("C:\\w\\job"), CaseSensitivity::Insensitive));
+        assert!(is_inside_with(
+            Path::new("c:\\W\\JOB\\x"),
+            Path::new("C:\\w\\job"),
+            CaseSensitivity::Insensitive
+        ));
     }
 
     #[test]
     fn relative_to_table() {
         let worktree = Path::new("/w/job");
-        assert_eq!(relative_to(Path::new("/w/job/a/b"), worktree), Some(PathBuf::from("a/b")));
-        assert_eq!(relative_to(Path::new("/w/job"), worktree), Some(PathBuf::new()));
+        assert_eq!(
+            relative_to(Path::new("/w/job/a/b"), worktree),
+            Some(PathBuf::from("a/b"))
+        );
+        assert_eq!(
+            relative_to(Path::new("/w/job"), worktree),
+            Some(PathBuf::new())
+        );
         assert_eq!(relative_to(Path::new("/w/job-2/a"), worktree), None);
         assert_eq!(relative_to(Path::new("relative"), worktree), None);
     }
@@ -368,7 +412,10 @@ mod tests {
         std::os::unix::fs::symlink("../sibling", worktree.join("up")).unwrap();
         std::os::unix::fs::symlink("loop", worktree.join("loop")).unwrap();
 
-        assert_eq!(resolve(&worktree.join("dangling")), root.join("missing/target"));
+        assert_eq!(
+            resolve(&worktree.join("dangling")),
+            root.join("missing/target")
+        );
         assert_eq!(resolve(&worktree.join("up/f")), root.join("sibling/f"));
         assert!(resolve(&worktree.join("loop/f")).starts_with(&worktree));
         fs::remove_dir_all(&root).unwrap();

@@ -16,11 +16,18 @@ use mc_governance::shell::{analyse, Analysis, CommandPattern, Effect, ShellConte
 const WORKTREE: &str = "/w/job";
 
 fn context(cwd: &str) -> ShellContext {
-    ShellContext { cwd: PathBuf::from(cwd), home: Some(PathBuf::from("/home/u")), worktree: PathBuf::from(WORKTREE) }
+    ShellContext {
+        cwd: PathBuf::from(cwd),
+        home: Some(PathBuf::from("/home/u")),
+        worktree: PathBuf::from(WORKTREE),
+    }
 }
 
 fn has_effect(analysis: &Analysis, wanted: &Effect) -> bool {
-    analysis.sub_commands.iter().any(|sub| sub.effects.contains(wanted))
+    analysis
+        .sub_commands
+        .iter()
+        .any(|sub| sub.effects.contains(wanted))
 }
 
 fn check_fact(analysis: &Analysis, fact: &str, line: &str) {
@@ -31,8 +38,18 @@ fn check_fact(analysis: &Analysis, fact: &str, line: &str) {
         "nowrite" => !has_effect(analysis, &Effect::WritesFile { path }),
         "read" => has_effect(analysis, &Effect::ReadsFile { path }),
         "cd" => has_effect(analysis, &Effect::ChangesDirectory { path }),
-        "net" => has_effect(analysis, &Effect::Network { target: rest.to_string() }),
-        "runs" => has_effect(analysis, &Effect::Runs { program: rest.to_string() }),
+        "net" => has_effect(
+            analysis,
+            &Effect::Network {
+                target: rest.to_string(),
+            },
+        ),
+        "runs" => has_effect(
+            analysis,
+            &Effect::Runs {
+                program: rest.to_string(),
+            },
+        ),
         "install" => {
             let mut words = rest.split_whitespace();
             let manager = words.next().unwrap_or_default().to_string();
@@ -41,7 +58,10 @@ fn check_fact(analysis: &Analysis, fact: &str, line: &str) {
         }
         "cwd" => {
             let (program, directory) = rest.split_once(' ').unwrap();
-            analysis.sub_commands.iter().any(|sub| sub.program == program && sub.cwd == Path::new(directory))
+            analysis
+                .sub_commands
+                .iter()
+                .any(|sub| sub.program == program && sub.cwd == Path::new(directory))
         }
         "match" => {
             let pattern = CommandPattern::parse(rest).unwrap();
@@ -82,6 +102,9 @@ const CASES: &[(&str, &str, &str, &[&str], bool)] = &[
     ("env -i PATH=/x rm -rf x", WORKTREE, "rm", &["match rm -rf *"], true),
     ("/usr/bin/env -i A=1 rm -rf x", WORKTREE, "rm", &["match rm -rf *", "match env *"], false),
     ("sudo rm -rf x", WORKTREE, "rm", &["match rm -rf *", "match sudo *", "runs sudo"], false),
+    ("sudo -s", WORKTREE, "sudo", &[], true),
+    ("\\rm -rf x", WORKTREE, "rm", &["match rm -rf *"], false),
+    ("\"r\"'m' -rf x", WORKTREE, "rm", &["match rm -rf *"], false),
     ("sudo -u root -- rm -rf x", WORKTREE, "rm", &["match rm -rf *"], false),
     ("timeout 5 rm -rf x", WORKTREE, "rm", &["match rm -rf *"], false),
     ("timeout -s KILL 5 rm -rf x", WORKTREE, "rm", &["match rm -rf *"], false),
@@ -122,13 +145,19 @@ const CASES: &[(&str, &str, &str, &[&str], bool)] = &[
     ("cd ~ && ls", WORKTREE, "cd ls", &["cwd ls /home/u"], false),
     ("cd - && ls", WORKTREE, "cd ls", &[], true),
     ("cd $DIR && ls", WORKTREE, "cd ls", &[], true),
+    ("echo a && cd /tmp & touch z", WORKTREE, "echo cd touch", &["write /w/job/z"], false),
+    ("while true; do cd ..; done; ls", WORKTREE, "true cd ls", &[], true),
+    ("cat <<EOF > /tmp/x\n$(rm -rf y)\nEOF\n", WORKTREE, "rm cat", &["match rm -rf *", "write /tmp/x"], false),
+    ("cat <<'EOF' > out\n$(rm -rf y)\nEOF\n", WORKTREE, "cat", &["write /w/job/out"], false),
     ("(cd /tmp) && touch a", WORKTREE, "cd touch", &["write /w/job/a"], false),
     ("cd /tmp | true; touch a", WORKTREE, "cd true touch", &["write /w/job/a"], false),
     ("pushd src && touch a", WORKTREE, "pushd touch", &["write /w/job/src/a"], false),
     ("cd src/../.. && pwd", "/w/job/sub", "cd pwd", &["cwd pwd /w/job"], false),
     ("git -C /tmp/repo status", WORKTREE, "git", &["read /tmp/repo"], false),
     // Flag spellings.
-    ("rm -fr x", WORKTREE, "rm", &["match rm -rf *"], false),
+    ("rm -fr x", WORKTREE, "rm", &["match rm -rf *", "write /w/job/x"], false),
+    ("rm -fr x y", WORKTREE, "rm", &["write /w/job/x", "write /w/job/y"], false),
+    ("touch -d tomorrow f", WORKTREE, "touch", &["write /w/job/f", "nowrite /w/job/tomorrow"], false),
     ("rm -r -f x", WORKTREE, "rm", &["match rm -rf *"], false),
     ("rm --recursive --force x", WORKTREE, "rm", &["match rm -rf *"], false),
     ("rm -R --force -- x", WORKTREE, "rm", &["match rm -rf *"], false),
@@ -218,6 +247,8 @@ const CASES: &[(&str, &str, &str, &[&str], bool)] = &[
     ("git -c core.pager=sh log", WORKTREE, "git", &[], true),
     ("git my-alias", WORKTREE, "git", &[], true),
     ("ls -la src | wc -l", WORKTREE, "ls wc", &["read /w/job/src"], false),
+    ("ls -s -t /etc", WORKTREE, "ls", &["read /etc"], false),
+    ("sort -o ../sorted.txt -k 2 in.txt", WORKTREE, "sort", &["write /w/sorted.txt", "read /w/job/in.txt"], false),
     ("", WORKTREE, "", &[], false),
 ];
 
@@ -229,18 +260,34 @@ fn shell_case_table() {
         .filter(|row| std::panic::catch_unwind(|| check_row(row)).is_err())
         .map(|row| row.0)
         .collect();
-    assert!(failures.is_empty(), "{} rows failed: {failures:#?}", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} rows failed: {failures:#?}",
+        failures.len()
+    );
 }
 
 fn check_row((line, cwd, programs, facts, opaque): &(&str, &str, &str, &[&str], bool)) {
     let analysis = analyse(line, &context(cwd));
-    let found: Vec<&str> = analysis.sub_commands.iter().map(|sub| sub.program.as_str()).collect();
-    let expected: Vec<&str> = if programs.is_empty() { Vec::new() } else { programs.split(' ').collect() };
+    let found: Vec<&str> = analysis
+        .sub_commands
+        .iter()
+        .map(|sub| sub.program.as_str())
+        .collect();
+    let expected: Vec<&str> = if programs.is_empty() {
+        Vec::new()
+    } else {
+        programs.split(' ').collect()
+    };
     assert_eq!(found, expected, "programs of `{line}`\n{analysis:#?}");
     for fact in *facts {
         check_fact(&analysis, fact, line);
     }
-    assert_eq!(analysis.is_opaque(), *opaque, "opacity of `{line}`\n{analysis:#?}");
+    assert_eq!(
+        analysis.is_opaque(),
+        *opaque,
+        "opacity of `{line}`\n{analysis:#?}"
+    );
 }
 
 #[test]
@@ -251,12 +298,17 @@ fn effect_paths_are_absolute_and_normalised() {
             assert!(sub.cwd.is_absolute(), "`{line}`: cwd {:?}", sub.cwd);
             for effect in &sub.effects {
                 let path = match effect {
-                    Effect::WritesFile { path } | Effect::ReadsFile { path } | Effect::ChangesDirectory { path } => path,
+                    Effect::WritesFile { path }
+                    | Effect::ReadsFile { path }
+                    | Effect::ChangesDirectory { path } => path,
                     _ => continue,
                 };
                 let text = path.to_string_lossy();
                 assert!(path.is_absolute(), "`{line}`: {text}");
-                assert!(!text.contains("/./") && !text.contains("/../") && !text.ends_with("/.."), "`{line}`: {text}");
+                assert!(
+                    !text.contains("/./") && !text.contains("/../") && !text.ends_with("/.."),
+                    "`{line}`: {text}"
+                );
             }
         }
     }
@@ -274,10 +326,19 @@ fn symlinked_directory_write_is_outside() {
     std::fs::create_dir_all(&outside).unwrap();
     std::os::unix::fs::symlink(&outside, worktree.join("cache")).unwrap();
 
-    let context = ShellContext { cwd: worktree.clone(), home: None, worktree: worktree.clone() };
+    let context = ShellContext {
+        cwd: worktree.clone(),
+        home: None,
+        worktree: worktree.clone(),
+    };
     let analysis = analyse("echo x > cache/new.txt", &context);
-    let expected = Effect::WritesFile { path: outside.join("new.txt") };
+    let expected = Effect::WritesFile {
+        path: outside.join("new.txt"),
+    };
     assert!(has_effect(&analysis, &expected), "{analysis:#?}");
-    assert!(!mc_governance::paths::is_inside(&outside.join("new.txt"), &worktree));
+    assert!(!mc_governance::paths::is_inside(
+        &outside.join("new.txt"),
+        &worktree
+    ));
     std::fs::remove_dir_all(&root).unwrap();
 }

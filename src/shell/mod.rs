@@ -74,13 +74,28 @@ pub struct ShellContext {
 /// What one sub-command does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Runs { program: String },
-    WritesFile { path: PathBuf },
-    ReadsFile { path: PathBuf },
-    Network { target: String },
-    InstallsPackages { manager: String, packages: Vec<String> },
-    ChangesDirectory { path: PathBuf },
-    Opaque { reason: String },
+    Runs {
+        program: String,
+    },
+    WritesFile {
+        path: PathBuf,
+    },
+    ReadsFile {
+        path: PathBuf,
+    },
+    Network {
+        target: String,
+    },
+    InstallsPackages {
+        manager: String,
+        packages: Vec<String>,
+    },
+    ChangesDirectory {
+        path: PathBuf,
+    },
+    Opaque {
+        reason: String,
+    },
 }
 
 /// One simple command of a command line, wrappers removed.
@@ -111,7 +126,10 @@ pub struct Analysis {
 /// with [`crate::paths::resolve`], because effect paths are resolved.
 pub fn analyse(command: &str, context: &ShellContext) -> Analysis {
     let mut walker = walk::Walker::new(context);
-    let mut place = walk::Place { cwd: context.cwd.clone(), unknown: None };
+    let mut place = walk::Place {
+        cwd: context.cwd.clone(),
+        unknown: None,
+    };
     walker.source(command, &mut place);
     walker.analysis
 }
@@ -126,7 +144,9 @@ impl Analysis {
 impl SubCommand {
     /// Tells whether this sub-command has an opaque effect.
     pub fn is_opaque(&self) -> bool {
-        self.effects.iter().any(|effect| matches!(effect, Effect::Opaque { .. }))
+        self.effects
+            .iter()
+            .any(|effect| matches!(effect, Effect::Opaque { .. }))
     }
 
     /// Returns the reasons this sub-command cannot be read statically.

@@ -35,7 +35,9 @@ pub(crate) fn parse_options(args: &[Word], spec: &OptionSpec, stop_at_operand: b
                 parsed.end = index;
                 return parsed;
             }
-            parsed.operands.extend(args.get(index..).unwrap_or_default().iter().cloned());
+            parsed
+                .operands
+                .extend(args.get(index..).unwrap_or_default().iter().cloned());
             parsed.end = args.len();
             return parsed;
         }
@@ -63,9 +65,18 @@ pub(crate) fn parse_options(args: &[Word], spec: &OptionSpec, stop_at_operand: b
 
 /// Records `--name`, `--name=value` or `--name value`; true when the value
 /// came from the next argument.
-fn long_option(long: &str, word: &Word, next: Option<&Word>, spec: &OptionSpec, parsed: &mut ParsedArgs) -> bool {
+fn long_option(
+    long: &str,
+    word: &Word,
+    next: Option<&Word>,
+    spec: &OptionSpec,
+    parsed: &mut ParsedArgs,
+) -> bool {
     if let Some((name, value)) = long.split_once('=') {
-        let value = Word { text: value.to_string(), ..word.clone() };
+        let value = Word {
+            text: value.to_string(),
+            ..word.clone()
+        };
         parsed.options.push((format!("--{name}"), Some(value)));
         return false;
     }
@@ -77,16 +88,26 @@ fn long_option(long: &str, word: &Word, next: Option<&Word>, spec: &OptionSpec, 
 
 /// Records each letter of `-abc`; a letter that takes a value takes the rest
 /// of the cluster or, when that is empty, the next argument.
-fn short_options(word: &Word, next: Option<&Word>, spec: &OptionSpec, parsed: &mut ParsedArgs) -> bool {
+fn short_options(
+    word: &Word,
+    next: Option<&Word>,
+    spec: &OptionSpec,
+    parsed: &mut ParsedArgs,
+) -> bool {
     let letters = word.text.get(1..).unwrap_or_default();
     for (offset, letter) in letters.char_indices() {
         if !spec.short_values.contains(letter) {
             parsed.options.push((format!("-{letter}"), None));
             continue;
         }
-        let rest = letters.get(offset + letter.len_utf8()..).unwrap_or_default();
+        let rest = letters
+            .get(offset + letter.len_utf8()..)
+            .unwrap_or_default();
         if !rest.is_empty() {
-            let value = Word { text: rest.to_string(), ..word.clone() };
+            let value = Word {
+                text: rest.to_string(),
+                ..word.clone()
+            };
             parsed.options.push((format!("-{letter}"), Some(value)));
             return false;
         }
@@ -105,23 +126,41 @@ mod tests {
     }
 
     fn names(parsed: &ParsedArgs) -> Vec<String> {
-        parsed.options.iter().map(|(name, _)| name.clone()).collect()
+        parsed
+            .options
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect()
     }
 
     #[test]
     fn clusters_split_into_letters() {
-        let spec = OptionSpec { short_values: "o", long_values: &["output"] };
+        let spec = OptionSpec {
+            short_values: "o",
+            long_values: &["output"],
+        };
         let parsed = parse_options(&words("-rf x -ofile --output y -- -z"), &spec, false);
         assert_eq!(names(&parsed), ["-r", "-f", "-o", "--output"]);
-        let operands: Vec<String> = parsed.operands.iter().map(|word| word.text.clone()).collect();
+        let operands: Vec<String> = parsed
+            .operands
+            .iter()
+            .map(|word| word.text.clone())
+            .collect();
         assert_eq!(operands, ["x", "-z"]);
-        let value = parsed.options.get(2).and_then(|(_, value)| value.clone()).map(|word| word.text);
+        let value = parsed
+            .options
+            .get(2)
+            .and_then(|(_, value)| value.clone())
+            .map(|word| word.text);
         assert_eq!(value.as_deref(), Some("file"));
     }
 
     #[test]
     fn wrapper_parsing_stops_at_command() {
-        let spec = OptionSpec { short_values: "n", long_values: &[] };
+        let spec = OptionSpec {
+            short_values: "n",
+            long_values: &[],
+        };
         let parsed = parse_options(&words("-n 10 rm -rf x"), &spec, true);
         assert_eq!(parsed.end, 2);
     }

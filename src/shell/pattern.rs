@@ -55,7 +55,11 @@ pub struct ShellPatternError {
 
 impl fmt::Display for ShellPatternError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid command pattern \"{}\": {}", self.pattern, self.message)
+        write!(
+            f,
+            "invalid command pattern \"{}\": {}",
+            self.pattern, self.message
+        )
     }
 }
 
@@ -64,31 +68,187 @@ impl std::error::Error for ShellPatternError {}
 /// Canonical names of equivalent flag spellings, per program. A one-letter
 /// key is a short flag and a longer key a long flag.
 const FLAG_ALIASES: &[(&str, &[(&str, &str)])] = &[
-    ("rm", &[("r", "recursive"), ("R", "recursive"), ("recursive", "recursive"), ("f", "force"), ("force", "force"), ("i", "interactive"), ("interactive", "interactive"), ("d", "dir"), ("dir", "dir"), ("v", "verbose"), ("verbose", "verbose")]),
-    ("cp", &[("r", "recursive"), ("R", "recursive"), ("recursive", "recursive"), ("f", "force"), ("force", "force"), ("a", "archive"), ("archive", "archive"), ("n", "no-clobber"), ("no-clobber", "no-clobber"), ("v", "verbose"), ("verbose", "verbose")]),
-    ("mv", &[("f", "force"), ("force", "force"), ("i", "interactive"), ("interactive", "interactive"), ("n", "no-clobber"), ("no-clobber", "no-clobber"), ("v", "verbose"), ("verbose", "verbose")]),
-    ("chmod", &[("R", "recursive"), ("recursive", "recursive"), ("v", "verbose"), ("verbose", "verbose"), ("f", "silent"), ("silent", "silent"), ("quiet", "silent")]),
-    ("chown", &[("R", "recursive"), ("recursive", "recursive"), ("v", "verbose"), ("verbose", "verbose"), ("f", "silent"), ("silent", "silent"), ("quiet", "silent")]),
-    ("chgrp", &[("R", "recursive"), ("recursive", "recursive"), ("v", "verbose"), ("verbose", "verbose")]),
-    ("mkdir", &[("p", "parents"), ("parents", "parents"), ("v", "verbose"), ("verbose", "verbose")]),
-    ("ln", &[("s", "symbolic"), ("symbolic", "symbolic"), ("f", "force"), ("force", "force")]),
-    ("sed", &[("i", "in-place"), ("in-place", "in-place"), ("n", "quiet"), ("quiet", "quiet"), ("silent", "quiet"), ("E", "regexp-extended"), ("r", "regexp-extended"), ("regexp-extended", "regexp-extended")]),
-    ("git", &[("f", "force"), ("force", "force"), ("force-with-lease", "force"), ("force-if-includes", "force"), ("d", "delete"), ("delete", "delete"), ("u", "set-upstream"), ("set-upstream", "set-upstream"), ("n", "dry-run"), ("dry-run", "dry-run"), ("a", "all"), ("all", "all"), ("q", "quiet"), ("quiet", "quiet")]),
-    ("npm", &[("g", "global"), ("global", "global"), ("D", "save-dev"), ("save-dev", "save-dev"), ("E", "save-exact"), ("save-exact", "save-exact"), ("f", "force"), ("force", "force")]),
-    ("pnpm", &[("g", "global"), ("global", "global"), ("D", "save-dev"), ("save-dev", "save-dev")]),
+    (
+        "rm",
+        &[
+            ("r", "recursive"),
+            ("R", "recursive"),
+            ("recursive", "recursive"),
+            ("f", "force"),
+            ("force", "force"),
+            ("i", "interactive"),
+            ("interactive", "interactive"),
+            ("d", "dir"),
+            ("dir", "dir"),
+            ("v", "verbose"),
+            ("verbose", "verbose"),
+        ],
+    ),
+    (
+        "cp",
+        &[
+            ("r", "recursive"),
+            ("R", "recursive"),
+            ("recursive", "recursive"),
+            ("f", "force"),
+            ("force", "force"),
+            ("a", "archive"),
+            ("archive", "archive"),
+            ("n", "no-clobber"),
+            ("no-clobber", "no-clobber"),
+            ("v", "verbose"),
+            ("verbose", "verbose"),
+        ],
+    ),
+    (
+        "mv",
+        &[
+            ("f", "force"),
+            ("force", "force"),
+            ("i", "interactive"),
+            ("interactive", "interactive"),
+            ("n", "no-clobber"),
+            ("no-clobber", "no-clobber"),
+            ("v", "verbose"),
+            ("verbose", "verbose"),
+        ],
+    ),
+    (
+        "chmod",
+        &[
+            ("R", "recursive"),
+            ("recursive", "recursive"),
+            ("v", "verbose"),
+            ("verbose", "verbose"),
+            ("f", "silent"),
+            ("silent", "silent"),
+            ("quiet", "silent"),
+        ],
+    ),
+    (
+        "chown",
+        &[
+            ("R", "recursive"),
+            ("recursive", "recursive"),
+            ("v", "verbose"),
+            ("verbose", "verbose"),
+            ("f", "silent"),
+            ("silent", "silent"),
+            ("quiet", "silent"),
+        ],
+    ),
+    (
+        "chgrp",
+        &[
+            ("R", "recursive"),
+            ("recursive", "recursive"),
+            ("v", "verbose"),
+            ("verbose", "verbose"),
+        ],
+    ),
+    (
+        "mkdir",
+        &[
+            ("p", "parents"),
+            ("parents", "parents"),
+            ("v", "verbose"),
+            ("verbose", "verbose"),
+        ],
+    ),
+    (
+        "ln",
+        &[
+            ("s", "symbolic"),
+            ("symbolic", "symbolic"),
+            ("f", "force"),
+            ("force", "force"),
+        ],
+    ),
+    (
+        "sed",
+        &[
+            ("i", "in-place"),
+            ("in-place", "in-place"),
+            ("n", "quiet"),
+            ("quiet", "quiet"),
+            ("silent", "quiet"),
+            ("E", "regexp-extended"),
+            ("r", "regexp-extended"),
+            ("regexp-extended", "regexp-extended"),
+        ],
+    ),
+    (
+        "git",
+        &[
+            ("f", "force"),
+            ("force", "force"),
+            ("force-with-lease", "force"),
+            ("force-if-includes", "force"),
+            ("d", "delete"),
+            ("delete", "delete"),
+            ("u", "set-upstream"),
+            ("set-upstream", "set-upstream"),
+            ("n", "dry-run"),
+            ("dry-run", "dry-run"),
+            ("a", "all"),
+            ("all", "all"),
+            ("q", "quiet"),
+            ("quiet", "quiet"),
+        ],
+    ),
+    (
+        "npm",
+        &[
+            ("g", "global"),
+            ("global", "global"),
+            ("D", "save-dev"),
+            ("save-dev", "save-dev"),
+            ("E", "save-exact"),
+            ("save-exact", "save-exact"),
+            ("f", "force"),
+            ("force", "force"),
+        ],
+    ),
+    (
+        "pnpm",
+        &[
+            ("g", "global"),
+            ("global", "global"),
+            ("D", "save-dev"),
+            ("save-dev", "save-dev"),
+        ],
+    ),
     ("yarn", &[("D", "dev"), ("dev", "dev")]),
-    ("curl", &[("s", "silent"), ("silent", "silent"), ("L", "location"), ("location", "location"), ("k", "insecure"), ("insecure", "insecure")]),
+    (
+        "curl",
+        &[
+            ("s", "silent"),
+            ("silent", "silent"),
+            ("L", "location"),
+            ("location", "location"),
+            ("k", "insecure"),
+            ("insecure", "insecure"),
+        ],
+    ),
 ];
 
 fn aliases(program: &str) -> &'static [(&'static str, &'static str)] {
-    FLAG_ALIASES.iter().find(|(name, _)| *name == program).map(|(_, table)| *table).unwrap_or_default()
+    FLAG_ALIASES
+        .iter()
+        .find(|(name, _)| *name == program)
+        .map(|(_, table)| *table)
+        .unwrap_or_default()
 }
 
 /// Returns the canonical names of one flag word: `-rf` gives two names.
 fn canonical_flags(program: &str, word: &str) -> Vec<String> {
     let table = aliases(program);
     let lookup = |key: &str, spelled: String| {
-        table.iter().find(|(alias, _)| *alias == key).map(|(_, canonical)| format!("--{canonical}")).unwrap_or(spelled)
+        table
+            .iter()
+            .find(|(alias, _)| *alias == key)
+            .map(|(_, canonical)| format!("--{canonical}"))
+            .unwrap_or(spelled)
     };
     if let Some(long) = word.strip_prefix("--") {
         let name = long.split('=').next().unwrap_or(long);
@@ -112,14 +272,19 @@ fn is_flag(word: &str) -> bool {
 }
 
 fn glob(pattern: &str, word: &str) -> Result<GlobMatcher, ShellPatternError> {
-    Glob::new(word).map(|glob| glob.compile_matcher()).map_err(|error| ShellPatternError {
-        pattern: pattern.to_string(),
-        message: format!("invalid glob \"{word}\": {error}"),
-    })
+    Glob::new(word)
+        .map(|glob| glob.compile_matcher())
+        .map_err(|error| ShellPatternError {
+            pattern: pattern.to_string(),
+            message: format!("invalid glob \"{word}\": {error}"),
+        })
 }
 
 fn basename(word: &str) -> &str {
-    word.trim_end_matches('/').rsplit('/').next().unwrap_or(word)
+    word.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(word)
 }
 
 /// A command's flags and operands, as the pattern compares them.
@@ -134,7 +299,12 @@ fn shape(program: &str, args: &[String]) -> Shape {
     let mut after_separator = false;
     for arg in args {
         if after_separator || !is_flag(arg) {
-            if program == "git" && arg.starts_with('+') && operands.first().is_some_and(|first: &String| first == "push") {
+            if program == "git"
+                && arg.starts_with('+')
+                && operands
+                    .first()
+                    .is_some_and(|first: &String| first == "push")
+            {
                 flags.insert("--force".to_string());
             }
             operands.push(arg.clone());
@@ -152,13 +322,21 @@ impl CommandPattern {
     pub fn parse(text: &str) -> Result<CommandPattern, ShellPatternError> {
         let mut words = text.split_whitespace();
         let Some(program_word) = words.next() else {
-            return Err(ShellPatternError { pattern: text.to_string(), message: "the pattern is empty; expected a program name such as \"git push *\"".into() });
+            return Err(ShellPatternError {
+                pattern: text.to_string(),
+                message: "the pattern is empty; expected a program name such as \"git push *\""
+                    .into(),
+            });
         };
         let program_name = basename(program_word);
         let program = glob(text, program_name)?;
         let rest: Vec<&str> = words.collect();
         let open_ended = rest.last() == Some(&"*");
-        let body = if open_ended { rest.get(..rest.len() - 1).unwrap_or_default() } else { rest.as_slice() };
+        let body = if open_ended {
+            rest.get(..rest.len() - 1).unwrap_or_default()
+        } else {
+            rest.as_slice()
+        };
         let mut flags = BTreeSet::new();
         let mut operands = Vec::new();
         for word in body {
@@ -168,7 +346,13 @@ impl CommandPattern {
                 operands.push(glob(text, word)?);
             }
         }
-        Ok(CommandPattern { text: text.to_string(), program, flags, operands, open_ended })
+        Ok(CommandPattern {
+            text: text.to_string(),
+            program,
+            flags,
+            operands,
+            open_ended,
+        })
     }
 
     /// Tells whether the sub-command matches; see the module documentation.
@@ -198,7 +382,10 @@ impl CommandPattern {
         if !self.open_ended && shape.operands.len() != self.operands.len() {
             return false;
         }
-        self.operands.iter().zip(&shape.operands).all(|(pattern, operand)| pattern.is_match(operand))
+        self.operands
+            .iter()
+            .zip(&shape.operands)
+            .all(|(pattern, operand)| pattern.is_match(operand))
     }
 
     /// Returns the pattern as written.
@@ -218,7 +405,9 @@ mod tests {
             args: args.split_whitespace().map(str::to_string).collect(),
             cwd: PathBuf::from("/w"),
             text: format!("{program} {args}"),
-            effects: vec![Effect::Runs { program: program.to_string() }],
+            effects: vec![Effect::Runs {
+                program: program.to_string(),
+            }],
         }
     }
 
@@ -260,14 +449,23 @@ mod tests {
         ];
         for (pattern, program, args, expected) in cases {
             let compiled = CommandPattern::parse(pattern).unwrap();
-            assert_eq!(compiled.matches(&command(program, args)), expected, "{pattern:?} against `{program} {args}`");
+            assert_eq!(
+                compiled.matches(&command(program, args)),
+                expected,
+                "{pattern:?} against `{program} {args}`"
+            );
         }
     }
 
     #[test]
     fn wrapper_pattern_matches_wrapped_command() {
         let mut sub = command("rm", "-rf x");
-        sub.effects.insert(0, Effect::Runs { program: "sudo".into() });
+        sub.effects.insert(
+            0,
+            Effect::Runs {
+                program: "sudo".into(),
+            },
+        );
         assert!(CommandPattern::parse("sudo *").unwrap().matches(&sub));
         assert!(CommandPattern::parse("sudo rm *").unwrap().matches(&sub));
         assert!(!CommandPattern::parse("sudo ls *").unwrap().matches(&sub));
@@ -289,6 +487,9 @@ mod tests {
 
     #[test]
     fn as_str_returns_text() {
-        assert_eq!(CommandPattern::parse("git push *").unwrap().as_str(), "git push *");
+        assert_eq!(
+            CommandPattern::parse("git push *").unwrap().as_str(),
+            "git push *"
+        );
     }
 }

@@ -20,35 +20,103 @@ pub(crate) struct Site {
 /// Programs and builtins that read or write no files named by their
 /// operands and reach no network.
 const NO_FILE_EFFECTS: &[&str] = &[
-    "echo", "printf", "pwd", "true", "false", ":", "date", "whoami", "id", "uname", "sleep", "yes", "seq", "expr",
-    "test", "[", "which", "type", "printenv", "set", "shopt", "unset", "read", "wait", "jobs", "exit", "return",
-    "break", "continue", "shift", "getopts", "let", "ulimit", "umask", "tput", "clear", "nproc", "uptime", "ps",
-    "df", "free", "locale", "arch", "tty", "logname", "groups", "dirs", "help", "tr", "basename", "dirname",
-    "hostname", "unalias",
+    "echo", "printf", "pwd", "true", "false", ":", "date", "whoami", "id", "uname", "sleep", "yes",
+    "seq", "expr", "test", "[", "which", "type", "printenv", "set", "shopt", "unset", "read",
+    "wait", "jobs", "exit", "return", "break", "continue", "shift", "getopts", "let", "ulimit",
+    "umask", "tput", "clear", "nproc", "uptime", "ps", "df", "free", "locale", "arch", "tty",
+    "logname", "groups", "dirs", "help", "tr", "basename", "dirname", "hostname", "unalias",
 ];
 
 /// Programs whose operands are all files they read.
 const READS_OPERANDS: &[&str] = &[
-    "cat", "tac", "head", "tail", "less", "more", "wc", "cut", "nl", "od", "xxd", "hexdump", "file", "stat", "du",
-    "ls", "tree", "md5sum", "sha1sum", "sha256sum", "sha512sum", "shasum", "cksum", "b2sum", "base64", "diff", "cmp",
-    "comm", "paste", "join", "strings", "column", "fold", "fmt", "realpath", "readlink", "bat", "pr", "expand",
-    "unexpand", "rev", "zcat", "bzcat", "xzcat", "sort", "uniq",
+    "cat",
+    "tac",
+    "head",
+    "tail",
+    "less",
+    "more",
+    "wc",
+    "cut",
+    "nl",
+    "od",
+    "xxd",
+    "hexdump",
+    "file",
+    "stat",
+    "du",
+    "ls",
+    "tree",
+    "md5sum",
+    "sha1sum",
+    "sha256sum",
+    "sha512sum",
+    "shasum",
+    "cksum",
+    "b2sum",
+    "base64",
+    "diff",
+    "cmp",
+    "comm",
+    "paste",
+    "join",
+    "strings",
+    "column",
+    "fold",
+    "fmt",
+    "realpath",
+    "readlink",
+    "bat",
+    "pr",
+    "expand",
+    "unexpand",
+    "rev",
+    "zcat",
+    "bzcat",
+    "xzcat",
+    "sort",
+    "uniq",
 ];
 
 /// Programs that list the working directory when given no operand.
 const LISTS_CWD: &[&str] = &["ls", "du", "tree"];
 
 /// Programs whose operands are all files they create, change or delete.
-const WRITES_OPERANDS: &[&str] = &["rm", "rmdir", "mkdir", "touch", "unlink", "shred", "truncate", "tee"];
+const WRITES_OPERANDS: &[&str] = &[
+    "rm", "rmdir", "mkdir", "touch", "unlink", "shred", "truncate", "tee",
+];
 
 /// Builtins that run code the analysis cannot see.
-const RUNS_HIDDEN_CODE: &[&str] = &["eval", "source", ".", "alias", "trap", "enable", "hash", "fc", "bind", "complete"];
+const RUNS_HIDDEN_CODE: &[&str] = &[
+    "eval", "source", ".", "alias", "trap", "enable", "hash", "fc", "bind", "complete",
+];
 
 /// Interpreters: anything but a version or help query runs code that is not
 /// analysed.
 const INTERPRETERS: &[&str] = &[
-    "python", "python2", "python3", "node", "nodejs", "deno", "perl", "ruby", "php", "lua", "luajit", "Rscript", "R",
-    "osascript", "pwsh", "powershell", "java", "tsx", "ts-node", "irb", "julia", "groovy", "tclsh", "expect",
+    "python",
+    "python2",
+    "python3",
+    "node",
+    "nodejs",
+    "deno",
+    "perl",
+    "ruby",
+    "php",
+    "lua",
+    "luajit",
+    "Rscript",
+    "R",
+    "osascript",
+    "pwsh",
+    "powershell",
+    "java",
+    "tsx",
+    "ts-node",
+    "irb",
+    "julia",
+    "groovy",
+    "tclsh",
+    "expect",
 ];
 
 /// Programs whose operands do not matter when `xargs` appends unknown ones.
@@ -59,9 +127,16 @@ pub(crate) fn ignores_operands(name: &str) -> bool {
 /// Adds `make(path)` for a path operand, resolved against the site; an
 /// operand only known at run time becomes an opaque effect, and `-`,
 /// `/dev/null`, `/dev/std*`, `/dev/tty` and `/dev/fd/N` add nothing.
-pub(crate) fn path_effect(word: &Word, site: &Site, make: fn(PathBuf) -> Effect, out: &mut Vec<Effect>) {
+pub(crate) fn path_effect(
+    word: &Word,
+    site: &Site,
+    make: fn(PathBuf) -> Effect,
+    out: &mut Vec<Effect>,
+) {
     if !word.known {
-        out.push(Effect::Opaque { reason: format!("the path `{}` is not static", word.text) });
+        out.push(Effect::Opaque {
+            reason: format!("the path `{}` is not static", word.text),
+        });
         return;
     }
     if is_stream(&word.text) {
@@ -72,8 +147,10 @@ pub(crate) fn path_effect(word: &Word, site: &Site, make: fn(PathBuf) -> Effect,
 }
 
 fn is_stream(text: &str) -> bool {
-    matches!(text, "-" | "/dev/null" | "/dev/stdin" | "/dev/stdout" | "/dev/stderr" | "/dev/tty" | "/dev/zero")
-        || text.starts_with("/dev/fd/")
+    matches!(
+        text,
+        "-" | "/dev/null" | "/dev/stdin" | "/dev/stdout" | "/dev/stderr" | "/dev/tty" | "/dev/zero"
+    ) || text.starts_with("/dev/fd/")
 }
 
 /// A glob component such as `.*` can match `..` in shells older than bash 5.2
@@ -112,13 +189,19 @@ fn opaque(out: &mut Vec<Effect>, reason: String) {
 }
 
 /// Adds the effects of program `name` run with `args`.
-pub(crate) fn classify(walker: &mut Walker, name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>, place: &Place) {
+pub(crate) fn classify(
+    walker: &mut Walker,
+    name: &str,
+    args: &[Word],
+    site: &Site,
+    out: &mut Vec<Effect>,
+    place: &Place,
+) {
     match name {
         _ if NO_FILE_EFFECTS.contains(&name) => {}
         _ if READS_OPERANDS.contains(&name) => read_operands(name, args, site, out),
         _ if WRITES_OPERANDS.contains(&name) => {
-            let spec = OptionSpec { short_values: "mdrtns", long_values: &["mode", "reference", "size"] };
-            let parsed = parse_options(args, &spec, false);
+            let parsed = parse_options(args, &writer_options(name), false);
             paths_of(&parsed.operands, site, writes, out);
         }
         "chmod" | "chown" | "chgrp" => change_owner_or_mode(name, args, site, out),
@@ -128,25 +211,119 @@ pub(crate) fn classify(walker: &mut Walker, name: &str, args: &[Word], site: &Si
         "awk" | "gawk" | "mawk" | "nawk" => awk(name, args, site, out),
         "grep" | "egrep" | "fgrep" | "rg" | "ag" | "ack" => grep_like(name, args, site, out),
         "jq" => {
-            let spec = OptionSpec { short_values: "fL", long_values: &["from-file", "indent", "arg", "argjson"] };
+            let spec = OptionSpec {
+                short_values: "fL",
+                long_values: &["from-file", "indent", "arg", "argjson"],
+            };
             let parsed = parse_options(args, &spec, false);
-            paths_of(parsed.operands.get(1..).unwrap_or_default(), site, reads, out);
+            paths_of(
+                parsed.operands.get(1..).unwrap_or_default(),
+                site,
+                reads,
+                out,
+            );
         }
         "find" => find(walker, args, site, out, place),
         "export" | "declare" | "typeset" | "local" | "readonly" => declare(walker, name, args, out),
         "git" => network::git(args, site, out),
-        _ if RUNS_HIDDEN_CODE.contains(&name) => opaque(out, format!("`{name}` runs code that is not analysed")),
+        _ if RUNS_HIDDEN_CODE.contains(&name) => {
+            opaque(out, format!("`{name}` runs code that is not analysed"))
+        }
         _ if is_interpreter(name) => interpreter(name, args, site, out),
         _ if network::is_network_program(name) => network::classify(name, args, site, out),
         _ if packages::is_package_manager(name) => packages::classify(name, args, site, out),
         _ if name.starts_with("pip") => packages::classify(name, args, site, out),
-        _ => opaque(out, format!("`{name}` is not a known program, so its effects are not known")),
+        _ => opaque(
+            out,
+            format!("`{name}` is not a known program, so its effects are not known"),
+        ),
+    }
+}
+
+/// Value-taking options of the programs in `WRITES_OPERANDS`.
+fn writer_options(name: &str) -> OptionSpec {
+    match name {
+        "mkdir" => OptionSpec {
+            short_values: "m",
+            long_values: &["mode", "context"],
+        },
+        "touch" => OptionSpec {
+            short_values: "drt",
+            long_values: &["date", "reference", "time"],
+        },
+        "truncate" => OptionSpec {
+            short_values: "rs",
+            long_values: &["reference", "size"],
+        },
+        "shred" => OptionSpec {
+            short_values: "ns",
+            long_values: &["iterations", "size", "random-source"],
+        },
+        _ => OptionSpec {
+            short_values: "",
+            long_values: &[],
+        },
+    }
+}
+
+/// Value-taking options of the programs in `READS_OPERANDS`. Listing too
+/// few is the safe error: an unlisted value reads as a path in the working
+/// directory, while a wrongly listed one would hide the next path.
+fn reader_options(name: &str) -> OptionSpec {
+    match name {
+        "head" | "tail" => OptionSpec {
+            short_values: "nc",
+            long_values: &["lines", "bytes"],
+        },
+        "cut" => OptionSpec {
+            short_values: "bcdf",
+            long_values: &["bytes", "characters", "delimiter", "fields"],
+        },
+        "sort" => OptionSpec {
+            short_values: "koStT",
+            long_values: &[
+                "key",
+                "output",
+                "buffer-size",
+                "field-separator",
+                "temporary-directory",
+            ],
+        },
+        "uniq" => OptionSpec {
+            short_values: "fsw",
+            long_values: &["skip-fields", "skip-chars", "check-chars"],
+        },
+        "ls" => OptionSpec {
+            short_values: "ITw",
+            long_values: &[
+                "ignore", "hide", "tabsize", "width", "format", "sort", "time",
+            ],
+        },
+        "du" => OptionSpec {
+            short_values: "dBt",
+            long_values: &["max-depth", "block-size", "threshold", "exclude"],
+        },
+        "tree" => OptionSpec {
+            short_values: "LIP",
+            long_values: &[],
+        },
+        "diff" => OptionSpec {
+            short_values: "CUxX",
+            long_values: &["context", "unified", "exclude", "exclude-from"],
+        },
+        "fold" | "fmt" | "column" => OptionSpec {
+            short_values: "wcst",
+            long_values: &["width"],
+        },
+        _ => OptionSpec {
+            short_values: "",
+            long_values: &[],
+        },
     }
 }
 
 fn read_operands(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
-    let spec = OptionSpec { short_values: "nckoLItSsw", long_values: &["lines", "bytes", "output", "width"] };
-    let parsed = parse_options(args, &spec, false);
+    let parsed = parse_options(args, &reader_options(name), false);
     if name == "sort" {
         for (option, value) in &parsed.options {
             if let ("-o" | "--output", Some(value)) = (option.as_str(), value) {
@@ -168,9 +345,15 @@ fn read_operands(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) 
 }
 
 fn change_owner_or_mode(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
-    let spec = OptionSpec { short_values: "", long_values: &[] };
+    let spec = OptionSpec {
+        short_values: "",
+        long_values: &[],
+    };
     let parsed = parse_options(args, &spec, false);
-    let has_reference = parsed.options.iter().any(|(option, _)| option == "--reference");
+    let has_reference = parsed
+        .options
+        .iter()
+        .any(|(option, _)| option == "--reference");
     // `chmod -x f` spells the mode like an option.
     let mode_as_option = name == "chmod"
         && args.iter().any(|word| {
@@ -178,13 +361,24 @@ fn change_owner_or_mode(name: &str, args: &[Word], site: &Site, out: &mut Vec<Ef
             !letters.is_empty() && letters.chars().all(|c| "rwxXst".contains(c))
         });
     let skip = usize::from(!has_reference && !mode_as_option);
-    paths_of(parsed.operands.get(skip..).unwrap_or_default(), site, writes, out);
+    paths_of(
+        parsed.operands.get(skip..).unwrap_or_default(),
+        site,
+        writes,
+        out,
+    );
 }
 
 fn copy_like(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     let spec = match name {
-        "install" => OptionSpec { short_values: "gmotS", long_values: &["group", "mode", "owner", "target-directory", "suffix"] },
-        _ => OptionSpec { short_values: "tS", long_values: &["target-directory", "suffix"] },
+        "install" => OptionSpec {
+            short_values: "gmotS",
+            long_values: &["group", "mode", "owner", "target-directory", "suffix"],
+        },
+        _ => OptionSpec {
+            short_values: "tS",
+            long_values: &["target-directory", "suffix"],
+        },
     };
     let parsed = parse_options(args, &spec, false);
     let target_directory = parsed
@@ -214,7 +408,10 @@ fn copy_like(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
 }
 
 fn has_option(parsed: &ParsedArgs, short: &str, long: &str) -> bool {
-    parsed.options.iter().any(|(option, _)| option == short || option == long)
+    parsed
+        .options
+        .iter()
+        .any(|(option, _)| option == short || option == long)
 }
 
 fn dd(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
@@ -222,7 +419,10 @@ fn dd(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
         let Some((key, value)) = word.text.split_once('=') else {
             continue;
         };
-        let value = Word { text: value.to_string(), ..word.clone() };
+        let value = Word {
+            text: value.to_string(),
+            ..word.clone()
+        };
         match key {
             "if" => path_effect(&value, site, reads, out),
             "of" => path_effect(&value, site, writes, out),
@@ -234,10 +434,18 @@ fn dd(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
 fn sed(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     let in_place = args.iter().any(|word| {
         let text = word.text.as_str();
-        text.starts_with("--in-place") || (text.starts_with('-') && !text.starts_with("--") && text.contains('i'))
+        text.starts_with("--in-place")
+            || (text.starts_with('-') && !text.starts_with("--") && text.contains('i'))
     });
-    let spec = OptionSpec { short_values: "efl", long_values: &["expression", "file", "line-length"] };
-    let filtered: Vec<Word> = args.iter().filter(|word| !word.text.starts_with("-i") && !word.text.starts_with("--in-place")).cloned().collect();
+    let spec = OptionSpec {
+        short_values: "efl",
+        long_values: &["expression", "file", "line-length"],
+    };
+    let filtered: Vec<Word> = args
+        .iter()
+        .filter(|word| !word.text.starts_with("-i") && !word.text.starts_with("--in-place"))
+        .cloned()
+        .collect();
     let parsed = parse_options(&filtered, &spec, false);
     let mut scripts: Vec<Word> = Vec::new();
     for (option, value) in &parsed.options {
@@ -245,18 +453,36 @@ fn sed(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
             ("-e" | "--expression", Some(value)) => scripts.push(value.clone()),
             ("-f" | "--file", Some(value)) => {
                 path_effect(value, site, reads, out);
-                opaque(out, format!("`sed -f {}` runs a script file that is not analysed", value.text));
+                opaque(
+                    out,
+                    format!(
+                        "`sed -f {}` runs a script file that is not analysed",
+                        value.text
+                    ),
+                );
             }
             _ => {}
         }
     }
     let mut files = parsed.operands.clone();
-    if scripts.is_empty() && !parsed.options.iter().any(|(option, _)| option == "-f" || option == "--file") && !files.is_empty() {
+    if scripts.is_empty()
+        && !parsed
+            .options
+            .iter()
+            .any(|(option, _)| option == "-f" || option == "--file")
+        && !files.is_empty()
+    {
         scripts.push(files.remove(0));
     }
     for script in &scripts {
         if !script.known || sed_script_runs_or_writes(&script.text) {
-            opaque(out, format!("the sed script `{}` may write files or run commands", script.text));
+            opaque(
+                out,
+                format!(
+                    "the sed script `{}` may write files or run commands",
+                    script.text
+                ),
+            );
         }
     }
     let make = if in_place { writes } else { reads };
@@ -270,8 +496,10 @@ fn sed(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
 fn sed_script_runs_or_writes(script: &str) -> bool {
     let mut previous = ' ';
     for character in script.chars() {
-        let after_command = matches!(previous, ' ' | ';' | '\n' | '/' | '}' | '{' | '|' | ',' | '!')
-            || previous.is_ascii_digit()
+        let after_command = matches!(
+            previous,
+            ' ' | ';' | '\n' | '/' | '}' | '{' | '|' | ',' | '!'
+        ) || previous.is_ascii_digit()
             || previous == '$';
         if after_command && matches!(character, 'w' | 'W' | 'e') {
             return true;
@@ -282,10 +510,16 @@ fn sed_script_runs_or_writes(script: &str) -> bool {
 }
 
 fn awk(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
-    let spec = OptionSpec { short_values: "fvF", long_values: &["file", "assign", "field-separator"] };
+    let spec = OptionSpec {
+        short_values: "fvF",
+        long_values: &["file", "assign", "field-separator"],
+    };
     let parsed = parse_options(args, &spec, false);
     if has_option(&parsed, "-f", "--file") {
-        opaque(out, format!("`{name} -f` runs a program file that is not analysed"));
+        opaque(
+            out,
+            format!("`{name} -f` runs a program file that is not analysed"),
+        );
         return;
     }
     let Some((program, files)) = parsed.operands.split_first() else {
@@ -293,19 +527,48 @@ fn awk(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     };
     let risky = ["system", "|", ">", "getline", "close"];
     if !program.known || risky.iter().any(|word| program.text.contains(word)) {
-        opaque(out, format!("the {name} program `{}` may write files or run commands", program.text));
+        opaque(
+            out,
+            format!(
+                "the {name} program `{}` may write files or run commands",
+                program.text
+            ),
+        );
     }
-    let files: Vec<Word> = files.iter().filter(|word| !word.text.contains('=')).cloned().collect();
+    let files: Vec<Word> = files
+        .iter()
+        .filter(|word| !word.text.contains('='))
+        .cloned()
+        .collect();
     paths_of(&files, site, reads, out);
 }
 
 fn grep_like(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
-    let short_values = if name == "rg" { "efABCmdDgtTMjEr" } else { "efABCmdD" };
+    let short_values = if name == "rg" {
+        "efABCmdDgtTMjEr"
+    } else {
+        "efABCmdD"
+    };
     let spec = OptionSpec {
         short_values,
         long_values: &[
-            "regexp", "file", "after-context", "before-context", "context", "max-count", "include", "exclude",
-            "exclude-dir", "glob", "type", "type-not", "max-depth", "threads", "replace", "pre", "label",
+            "regexp",
+            "file",
+            "after-context",
+            "before-context",
+            "context",
+            "max-count",
+            "include",
+            "exclude",
+            "exclude-dir",
+            "glob",
+            "type",
+            "type-not",
+            "max-depth",
+            "threads",
+            "replace",
+            "pre",
+            "label",
         ],
     };
     let parsed = parse_options(args, &spec, false);
@@ -325,7 +588,9 @@ fn grep_like(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     }
     let skip = usize::from(!has_pattern);
     let files = parsed.operands.get(skip..).unwrap_or_default();
-    let searches_cwd = matches!(name, "rg" | "ag" | "ack") || has_option(&parsed, "-r", "--recursive") || has_option(&parsed, "-R", "--dereference-recursive");
+    let searches_cwd = matches!(name, "rg" | "ag" | "ack")
+        || has_option(&parsed, "-r", "--recursive")
+        || has_option(&parsed, "-R", "--dereference-recursive");
     if files.is_empty() && searches_cwd {
         out.push(reads(site.cwd.clone()));
     }
@@ -336,7 +601,9 @@ fn grep_like(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
 /// write; `-exec` and `-ok` commands are analysed with `{}` standing for
 /// each root, since every match lies beneath one.
 fn find(walker: &mut Walker, args: &[Word], site: &Site, out: &mut Vec<Effect>, place: &Place) {
-    let split = args.iter().position(|word| word.text.starts_with('-') || word.text == "(" || word.text == "!");
+    let split = args
+        .iter()
+        .position(|word| word.text.starts_with('-') || word.text == "(" || word.text == "!");
     let (mut roots, expression) = args.split_at(split.unwrap_or(args.len()));
     let default_root = [Word::literal(".")];
     if roots.is_empty() {
@@ -354,7 +621,11 @@ fn find(walker: &mut Walker, args: &[Word], site: &Site, out: &mut Vec<Effect>, 
                 }
             }
             "-exec" | "-execdir" | "-ok" | "-okdir" => {
-                let end = expression.get(index..).unwrap_or_default().iter().position(|word| word.text == ";" || word.text == "+");
+                let end = expression
+                    .get(index..)
+                    .unwrap_or_default()
+                    .iter()
+                    .position(|word| word.text == ";" || word.text == "+");
                 let stop = end.map(|offset| index + offset).unwrap_or(expression.len());
                 let inner = expression.get(index..stop).unwrap_or_default();
                 for root in roots {
@@ -372,14 +643,26 @@ fn find_exec(walker: &mut Walker, inner: &[Word], root: &Word, place: &Place) {
         .iter()
         .map(|word| {
             if word.text.contains("{}") {
-                Word { text: word.text.replace("{}", &root.text), known: word.known && root.known, ..word.clone() }
+                Word {
+                    text: word.text.replace("{}", &root.text),
+                    known: word.known && root.known,
+                    ..word.clone()
+                }
             } else {
                 word.clone()
             }
         })
         .collect();
-    let text = words.iter().map(|word| word.text.as_str()).collect::<Vec<_>>().join(" ");
-    let invocation = Invocation { words, text, ..Invocation::default() };
+    let text = words
+        .iter()
+        .map(|word| word.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let invocation = Invocation {
+        words,
+        text,
+        ..Invocation::default()
+    };
     command::run(walker, invocation, &mut place.clone());
 }
 
@@ -387,9 +670,14 @@ fn find_exec(walker: &mut Walker, inner: &[Word], root: &Word, place: &Place) {
 /// command line opaque.
 fn declare(walker: &mut Walker, name: &str, args: &[Word], out: &mut Vec<Effect>) {
     for word in args {
-        let variable = word.text.split_once('=').map(|(variable, _)| variable).unwrap_or(&word.text);
+        let variable = word
+            .text
+            .split_once('=')
+            .map(|(variable, _)| variable)
+            .unwrap_or(&word.text);
         if is_loader_variable(variable) {
-            let reason = format!("`{name}` sets `{variable}`, which changes what programs load or run");
+            let reason =
+                format!("`{name}` sets `{variable}`, which changes what programs load or run");
             walker.analysis.opaque.push(reason.clone());
             opaque(out, reason);
         }
@@ -414,12 +702,20 @@ fn interpreter(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
             }
         }
     }
-    let only_queries = !args.is_empty() && args.iter().all(|word| matches!(word.text.as_str(), "--version" | "-V" | "-v" | "--help" | "-h"));
+    let only_queries = !args.is_empty()
+        && args.iter().all(|word| {
+            matches!(
+                word.text.as_str(),
+                "--version" | "-V" | "-v" | "--help" | "-h"
+            )
+        });
     if only_queries {
         return;
     }
     let reason = match args.first().map(|word| word.text.as_str()) {
-        Some(flag @ ("-c" | "-e" | "-E" | "-p" | "--eval" | "--print" | "-r")) => format!("`{name} {flag}` runs inline code"),
+        Some(flag @ ("-c" | "-e" | "-E" | "-p" | "--eval" | "--print" | "-r")) => {
+            format!("`{name} {flag}` runs inline code")
+        }
         Some(script) if !script.starts_with('-') => format!("`{name}` runs the script `{script}`"),
         Some(_) => format!("`{name}` runs code that is not analysed"),
         None => format!("`{name}` reads code from standard input"),

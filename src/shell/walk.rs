@@ -5,8 +5,9 @@ use std::io::BufReader;
 use std::path::PathBuf;
 
 use brush_parser::ast::{
-    AndOr, AndOrList, Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList, IoFileRedirectKind,
-    IoFileRedirectTarget, IoRedirect, Pipeline, SeparatorOperator, SimpleCommand,
+    AndOr, AndOrList, Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList,
+    IoFileRedirectKind, IoFileRedirectTarget, IoRedirect, Pipeline, SeparatorOperator,
+    SimpleCommand,
 };
 use brush_parser::{Parser, ParserOptions};
 
@@ -35,14 +36,20 @@ pub(crate) struct Walker<'c> {
 
 impl<'c> Walker<'c> {
     pub fn new(context: &'c ShellContext) -> Walker<'c> {
-        Walker { context, analysis: Analysis::default(), depth: 0 }
+        Walker {
+            context,
+            analysis: Analysis::default(),
+            depth: 0,
+        }
     }
 
     /// Parses and walks `text`; changes of directory at its top level carry
     /// over into `place`.
     pub fn source(&mut self, text: &str, place: &mut Place) {
         if self.depth >= MAX_DEPTH {
-            self.analysis.opaque.push(format!("commands nested more than {MAX_DEPTH} levels deep"));
+            self.analysis
+                .opaque
+                .push(format!("commands nested more than {MAX_DEPTH} levels deep"));
             return;
         }
         let program = match parse(text) {
@@ -98,19 +105,24 @@ impl<'c> Walker<'c> {
         match command {
             Command::Simple(simple) => self.simple(simple, place),
             Command::Compound(compound, redirects) => {
-                let redirects: Vec<&IoRedirect> = redirects.iter().flat_map(|list| list.0.iter()).collect();
+                let redirects: Vec<&IoRedirect> =
+                    redirects.iter().flat_map(|list| list.0.iter()).collect();
                 self.redirect_carrier(&redirects, &compound.to_string(), place);
                 self.compound(compound, place);
             }
             Command::Function(function) => {
                 let name = &function.fname.value;
-                self.analysis.opaque.push(format!("defines shell function `{name}`"));
+                self.analysis
+                    .opaque
+                    .push(format!("defines shell function `{name}`"));
                 self.compound(&function.body.0, &mut place.clone());
             }
             Command::ExtendedTest(test, _) => {
                 let text = test.expr.to_string();
                 if has_substitution(&text) {
-                    self.analysis.opaque.push(format!("command substitution inside `[[ {text} ]]`"));
+                    self.analysis
+                        .opaque
+                        .push(format!("command substitution inside `[[ {text} ]]`"));
                 }
             }
         }
@@ -120,7 +132,10 @@ impl<'c> Walker<'c> {
         match compound {
             CompoundCommand::Arithmetic(arithmetic) => self.arithmetic(&arithmetic.expr.value),
             CompoundCommand::ArithmeticForClause(clause) => {
-                for expr in [&clause.initializer, &clause.condition, &clause.updater].into_iter().flatten() {
+                for expr in [&clause.initializer, &clause.condition, &clause.updater]
+                    .into_iter()
+                    .flatten()
+                {
                     self.arithmetic(&expr.value);
                 }
                 self.branch(&clause.body.list, place);
@@ -155,7 +170,9 @@ impl<'c> Walker<'c> {
                 self.list(&clause.0, place);
                 self.branch(&clause.1.list, place);
             }
-            CompoundCommand::Coprocess(coprocess) => self.command(&coprocess.body, &mut place.clone()),
+            CompoundCommand::Coprocess(coprocess) => {
+                self.command(&coprocess.body, &mut place.clone())
+            }
         }
     }
 
@@ -171,7 +188,9 @@ impl<'c> Walker<'c> {
 
     fn arithmetic(&mut self, expr: &str) {
         if has_substitution(expr) {
-            self.analysis.opaque.push(format!("command substitution inside `(( {expr} ))`"));
+            self.analysis
+                .opaque
+                .push(format!("command substitution inside `(( {expr} ))`"));
         }
     }
 
@@ -188,7 +207,10 @@ impl<'c> Walker<'c> {
     }
 
     fn simple(&mut self, simple: &SimpleCommand, place: &mut Place) {
-        let mut invocation = Invocation { text: simple.to_string(), ..Invocation::default() };
+        let mut invocation = Invocation {
+            text: simple.to_string(),
+            ..Invocation::default()
+        };
         let prefix = simple.prefix.iter().flat_map(|prefix| prefix.0.iter());
         let suffix = simple.suffix.iter().flat_map(|suffix| suffix.0.iter());
         for item in prefix {
@@ -204,9 +226,16 @@ impl<'c> Walker<'c> {
         command::run(self, invocation, place);
     }
 
-    fn item(&mut self, item: &CommandPrefixOrSuffixItem, invocation: &mut Invocation, place: &Place) {
+    fn item(
+        &mut self,
+        item: &CommandPrefixOrSuffixItem,
+        invocation: &mut Invocation,
+        place: &Place,
+    ) {
         match item {
-            CommandPrefixOrSuffixItem::IoRedirect(redirect) => self.redirect(redirect, invocation, place),
+            CommandPrefixOrSuffixItem::IoRedirect(redirect) => {
+                self.redirect(redirect, invocation, place)
+            }
             CommandPrefixOrSuffixItem::Word(word) => {
                 let word = self.expand(&word.value, place);
                 invocation.words.push(word);
@@ -214,14 +243,19 @@ impl<'c> Walker<'c> {
             CommandPrefixOrSuffixItem::AssignmentWord(assignment, word) => {
                 let value = self.expand(&word.value, place);
                 if invocation.words.is_empty() {
-                    invocation.assignments.push((assignment.name.to_string(), value));
+                    invocation
+                        .assignments
+                        .push((assignment.name.to_string(), value));
                 } else {
                     invocation.words.push(value);
                 }
             }
             CommandPrefixOrSuffixItem::ProcessSubstitution(_, subshell) => {
                 self.list(&subshell.list, &mut place.clone());
-                invocation.words.push(Word { known: false, ..Word::literal("<(...)") });
+                invocation.words.push(Word {
+                    known: false,
+                    ..Word::literal("<(...)")
+                });
             }
         }
     }
@@ -274,7 +308,10 @@ impl<'c> Walker<'c> {
         if redirects.is_empty() {
             return;
         }
-        let mut invocation = Invocation { text: text.to_string(), ..Invocation::default() };
+        let mut invocation = Invocation {
+            text: text.to_string(),
+            ..Invocation::default()
+        };
         for redirect in redirects {
             self.redirect(redirect, &mut invocation, place);
         }
@@ -291,13 +328,18 @@ impl<'c> Walker<'c> {
     }
 
     pub fn site(&self, place: &Place) -> super::programs::Site {
-        super::programs::Site { cwd: place.cwd.clone(), home: self.context.home.clone() }
+        super::programs::Site {
+            cwd: place.cwd.clone(),
+            home: self.context.home.clone(),
+        }
     }
 }
 
 fn redirect_effect(kind: &IoFileRedirectKind) -> fn(PathBuf) -> Effect {
     match kind {
-        IoFileRedirectKind::Read | IoFileRedirectKind::DuplicateInput => |path| Effect::ReadsFile { path },
+        IoFileRedirectKind::Read | IoFileRedirectKind::DuplicateInput => {
+            |path| Effect::ReadsFile { path }
+        }
         IoFileRedirectKind::Write
         | IoFileRedirectKind::Append
         | IoFileRedirectKind::ReadAndWrite
@@ -308,7 +350,12 @@ fn redirect_effect(kind: &IoFileRedirectKind) -> fn(PathBuf) -> Effect {
 
 /// Tells whether a `>&` or `<&` target names a file descriptor (`2`, `-`).
 fn is_descriptor(text: &str) -> bool {
-    text == "-" || (!text.is_empty() && text.trim_end_matches('-').chars().all(|c| c.is_ascii_digit()))
+    text == "-"
+        || (!text.is_empty()
+            && text
+                .trim_end_matches('-')
+                .chars()
+                .all(|c| c.is_ascii_digit()))
 }
 
 fn has_substitution(text: &str) -> bool {
@@ -319,7 +366,9 @@ fn has_substitution(text: &str) -> bool {
 /// panic is caught and reported like a parse error.
 fn parse(text: &str) -> Result<brush_parser::ast::Program, String> {
     let options = ParserOptions::default();
-    let outcome = std::panic::catch_unwind(|| Parser::new(BufReader::new(text.as_bytes()), &options).parse_program());
+    let outcome = std::panic::catch_unwind(|| {
+        Parser::new(BufReader::new(text.as_bytes()), &options).parse_program()
+    });
     match outcome {
         Ok(Ok(program)) => Ok(program),
         Ok(Err(error)) => Err(format!("cannot parse command: {error}")),

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use brush_parser::word::{self, Parameter, ParameterExpr, TildeExpr, WordPiece, WordPieceWithSource};
+use brush_parser::word::{
+    self, Parameter, ParameterExpr, TildeExpr, WordPiece, WordPieceWithSource,
+};
 use brush_parser::ParserOptions;
 
 /// One word after static expansion.
@@ -24,7 +26,12 @@ pub(crate) struct Word {
 
 impl Word {
     pub fn literal(text: &str) -> Word {
-        Word { text: text.to_string(), known: true, substitutions: Vec::new(), hidden: None }
+        Word {
+            text: text.to_string(),
+            known: true,
+            substitutions: Vec::new(),
+            hidden: None,
+        }
     }
 
     pub fn is_option(&self) -> bool {
@@ -38,7 +45,13 @@ pub(crate) fn expand(raw: &str, home: Option<&Path>) -> Word {
     let Ok(pieces) = word::parse(raw, &options) else {
         return unknown(raw);
     };
-    let mut expansion = Expansion { raw, home, value: String::new(), word: unknown(raw), at_start: true };
+    let mut expansion = Expansion {
+        raw,
+        home,
+        value: String::new(),
+        word: unknown(raw),
+        at_start: true,
+    };
     expansion.word.known = true;
     expansion.pieces(&pieces, false);
     let mut result = expansion.word;
@@ -57,13 +70,24 @@ pub(crate) fn heredoc_substitutions(body: &str) -> Word {
     let Ok(pieces) = word::parse_heredoc(body, &options) else {
         return unknown(body);
     };
-    let mut expansion = Expansion { raw: body, home: None, value: String::new(), word: unknown(body), at_start: false };
+    let mut expansion = Expansion {
+        raw: body,
+        home: None,
+        value: String::new(),
+        word: unknown(body),
+        at_start: false,
+    };
     expansion.pieces(&pieces, true);
     expansion.word
 }
 
 fn unknown(raw: &str) -> Word {
-    Word { text: raw.to_string(), known: false, substitutions: Vec::new(), hidden: None }
+    Word {
+        text: raw.to_string(),
+        known: false,
+        substitutions: Vec::new(),
+        hidden: None,
+    }
 }
 
 struct Expansion<'a> {
@@ -77,7 +101,10 @@ struct Expansion<'a> {
 impl Expansion<'_> {
     fn pieces(&mut self, pieces: &[WordPieceWithSource], quoted: bool) {
         for piece in pieces {
-            let source = self.raw.get(piece.start_index..piece.end_index).unwrap_or_default();
+            let source = self
+                .raw
+                .get(piece.start_index..piece.end_index)
+                .unwrap_or_default();
             self.piece(&piece.piece, source, quoted);
             self.at_start = false;
         }
@@ -100,12 +127,14 @@ impl Expansion<'_> {
                 }
                 self.value.push_str(text);
             }
-            WordPiece::DoubleQuotedSequence(inner) | WordPiece::GettextDoubleQuotedSequence(inner) => {
+            WordPiece::DoubleQuotedSequence(inner)
+            | WordPiece::GettextDoubleQuotedSequence(inner) => {
                 self.pieces(inner, true);
             }
             WordPiece::TildeExpansion(tilde) => self.tilde(tilde),
             WordPiece::ParameterExpansion(parameter) => self.parameter(parameter, source),
-            WordPiece::CommandSubstitution(command) | WordPiece::BackquotedCommandSubstitution(command) => {
+            WordPiece::CommandSubstitution(command)
+            | WordPiece::BackquotedCommandSubstitution(command) => {
                 self.word.known = false;
                 self.word.substitutions.push(command.clone());
             }
@@ -194,7 +223,10 @@ mod tests {
     #[test]
     fn substitutions_are_collected() {
         let word = expand("\"$(rm -rf x)\"`ls`", None);
-        assert_eq!(word.substitutions, vec!["rm -rf x".to_string(), "ls".to_string()]);
+        assert_eq!(
+            word.substitutions,
+            vec!["rm -rf x".to_string(), "ls".to_string()]
+        );
         assert!(!word.known);
     }
 
