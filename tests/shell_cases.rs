@@ -188,6 +188,9 @@ const CASES: &[(&str, &str, &str, &[&str], bool)] = &[
     ("sed -n '1,5p' a.txt", WORKTREE, "sed", &["read /w/job/a.txt"], false),
     ("sed -i 's/a/b/' ../x.txt", WORKTREE, "sed", &["write /w/x.txt"], false),
     ("sed 's/a/b/w /tmp/out' f", WORKTREE, "sed", &[], true),
+    ("sed 's/a/date/e' f", WORKTREE, "sed", &[], true),
+    ("sed -n '/error/p' log", WORKTREE, "sed", &["read /w/job/log"], false),
+    ("sed -i.bak -e 's/a/e/' f", WORKTREE, "sed", &["write /w/job/f"], false),
     // Package installs.
     ("npm install lodash", WORKTREE, "npm", &["install npm lodash"], false),
     ("npm i -D vitest", WORKTREE, "npm", &["install npm vitest"], false),
@@ -341,4 +344,30 @@ fn symlinked_directory_write_is_outside() {
         &worktree
     ));
     std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn malformed_input_is_opaque() {
+    let deep = format!("{}rm -rf x{}", "$(echo ".repeat(40), ")".repeat(40));
+    let inputs = [
+        "echo 'unterminated",
+        "ls |",
+        "(((",
+        "if then fi",
+        "echo $(rm -rf x",
+        "echo ${",
+        "\u{0}\u{7f}\u{ff}",
+        deep.as_str(),
+    ];
+    for input in inputs {
+        let analysis = analyse(input, &context(WORKTREE));
+        assert!(analysis.is_opaque(), "`{input}` should be opaque\n{analysis:#?}");
+    }
+}
+
+#[test]
+fn unicode_paths_are_kept() {
+    let analysis = analyse("rm -rf ü/ñ && echo 🙂 > ☃", &context(WORKTREE));
+    assert!(has_effect(&analysis, &Effect::WritesFile { path: PathBuf::from("/w/job/ü/ñ") }));
+    assert!(has_effect(&analysis, &Effect::WritesFile { path: PathBuf::from("/w/job/☃") }));
 }

@@ -37,13 +37,12 @@
 //! Anything the analysis cannot read statically is reported as
 //! [`Effect::Opaque`] on its sub-command, or in [`Analysis::opaque`] when it
 //! concerns the whole line (a parse error, a function definition, a loader
-//! variable exported for later commands). That includes `eval`, `source`,
-//! inline interpreter code, scripts run by path, programs or paths held in
-//! variables, loader variables such as `LD_PRELOAD` or `PATH`, and every
-//! program that is in none of the tables: programs are classified by
-//! allowlist, so an unknown one is never taken to be harmless. Build and test
-//! runners (`npm test`, `cargo build`, `make`) run project code and are
-//! opaque too.
+//! variable exported for later commands). Opaque constructs include `eval`,
+//! `source`, inline interpreter code, scripts run by path, programs or paths
+//! held in variables, and loader variables such as `LD_PRELOAD` or `PATH`.
+//! Programs are classified by allowlist, so a program that is in none of the
+//! tables is opaque as well. Build and test runners (`npm test`,
+//! `cargo build`, `make`) run project code and are opaque too.
 //!
 //! # Command patterns
 //!

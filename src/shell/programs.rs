@@ -432,81 +432,85 @@ fn dd(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
 }
 
 fn sed(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
-    let in_place = args.iter().any(|word| {
-        let text = word.text.as_str();
-        text.starts_with("--in-place")
-            || (text.starts_with('-') && !text.starts_with("--") && text.contains('i'))
-    });
+    let in_place = args.iter().any(|word| is_sed_in_place(&word.text));
     let spec = OptionSpec {
         short_values: "efl",
         long_values: &["expression", "file", "line-length"],
     };
-    let filtered: Vec<Word> = args
+    // `-i.bak` carries a suffix that would otherwise parse as more letters.
+    let without_in_place: Vec<Word> = args
         .iter()
         .filter(|word| !word.text.starts_with("-i") && !word.text.starts_with("--in-place"))
         .cloned()
         .collect();
-    let parsed = parse_options(&filtered, &spec, false);
+    let parsed = parse_options(&without_in_place, &spec, false);
+
     let mut scripts: Vec<Word> = Vec::new();
+    let mut has_script_file = false;
     for (option, value) in &parsed.options {
         match (option.as_str(), value) {
             ("-e" | "--expression", Some(value)) => scripts.push(value.clone()),
             ("-f" | "--file", Some(value)) => {
+                has_script_file = true;
                 path_effect(value, site, reads, out);
-                opaque(
-                    out,
-                    format!(
-                        "`sed -f {}` runs a script file that is not analysed",
-                        value.text
-                    ),
+                let reason = format!(
+                    "`sed -f {}` runs a script file that is not analysed",
+                    value.text
                 );
+                opaque(out, reason);
             }
             _ => {}
         }
     }
+
     let mut files = parsed.operands.clone();
-    if scripts.is_empty()
-        && !parsed
-            .options
-            .iter()
-            .any(|(option, _)| option == "-f" || option == "--file")
-        && !files.is_empty()
-    {
+    if scripts.is_empty() && !has_script_file && !files.is_empty() {
         scripts.push(files.remove(0));
     }
     for script in &scripts {
         if !script.known || sed_script_runs_or_writes(&script.text) {
-            opaque(
-                out,
-                format!(
-                    "the sed script `{}` may write files or run commands",
-                    script.text
-                ),
+            let reason = format!(
+                "the sed script `{}` may write files or run commands",
+                script.text
             );
+            opaque(out, reason);
         }
     }
     let make = if in_place { writes } else { reads };
     paths_of(&files, site, make, out);
 }
 
+fn is_sed_in_place(text: &str) -> bool {
+    let is_short_cluster = text.starts_with('-') && !text.starts_with("--");
+    text.starts_with("--in-place") || (is_short_cluster && text.contains('i'))
+}
+
 /// Tells whether a sed script may use the `w`/`W` (write file) or `e`
-/// (execute) commands or flags.
-// NOTE: a heuristic on the script text, not a sed parser: it errs toward
-// reporting, for example on a `w` inside a regular expression.
+/// (execute) commands or `s` flags: such a letter after a command boundary
+/// or another `s` flag, and followed by a space, `;`, `}`, a newline or the
+/// end.
+// NOTE: a heuristic on the script text, not a sed parser. It errs toward
+// reporting, for example on `/page /` where `e` ends a word.
 fn sed_script_runs_or_writes(script: &str) -> bool {
-    let mut previous = ' ';
-    for character in script.chars() {
-        let after_command = matches!(
-            previous,
-            ' ' | ';' | '\n' | '/' | '}' | '{' | '|' | ',' | '!'
-        ) || previous.is_ascii_digit()
-            || previous == '$';
-        if after_command && matches!(character, 'w' | 'W' | 'e') {
-            return true;
+    let characters: Vec<char> = script.chars().collect();
+    characters.iter().enumerate().any(|(index, character)| {
+        if !matches!(character, 'w' | 'W' | 'e') {
+            return false;
         }
-        previous = character;
-    }
-    false
+        let previous = index
+            .checked_sub(1)
+            .and_then(|before| characters.get(before));
+        let next = characters.get(index + 1);
+        let after_boundary = previous.is_none_or(|previous| {
+            matches!(
+                previous,
+                ' ' | ';' | '\n' | '/' | '}' | '{' | '|' | ',' | '!' | '$'
+            ) || previous.is_ascii_digit()
+                || "gpiImM".contains(*previous)
+        });
+        let before_end = next.is_none_or(|next| matches!(next, ' ' | ';' | '}' | '\n'));
+        after_boundary && before_end
+    })
 }
 
 fn awk(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {

@@ -42,7 +42,9 @@ impl Word {
 /// Expands a word as brush-parser tokenised it (quotes still in place).
 pub(crate) fn expand(raw: &str, home: Option<&Path>) -> Word {
     let options = ParserOptions::default();
-    let Ok(pieces) = word::parse(raw, &options) else {
+    // brush-parser may panic on malformed input; such a word is unknown.
+    let parsed = std::panic::catch_unwind(|| word::parse(raw, &options));
+    let Ok(Ok(pieces)) = parsed else {
         return unknown(raw);
     };
     let mut expansion = Expansion {
@@ -67,7 +69,8 @@ pub(crate) fn expand(raw: &str, home: Option<&Path>) -> Word {
 /// expands (an unquoted delimiter).
 pub(crate) fn heredoc_substitutions(body: &str) -> Word {
     let options = ParserOptions::default();
-    let Ok(pieces) = word::parse_heredoc(body, &options) else {
+    let parsed = std::panic::catch_unwind(|| word::parse_heredoc(body, &options));
+    let Ok(Ok(pieces)) = parsed else {
         return unknown(body);
     };
     let mut expansion = Expansion {
