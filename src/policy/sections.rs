@@ -16,6 +16,16 @@ const RULE_KEYS: [&str; 4] = ["pattern", "decision", "exception", "reason"];
 const MAP_RULE_KEYS: [&str; 3] = ["decision", "exception", "reason"];
 const RULE_FORM_HELP: &str = "write a rule as { pattern: \"**/.env\", decision: deny }";
 
+/// Maps words other tools use for decisions to this policy's spelling.
+fn synonym(text: &str) -> Option<&'static str> {
+    match text.to_ascii_lowercase().as_str() {
+        "allow" | "approve" | "auto" | "yes" | "accept" => Some(Decision::AutoApprove.as_str()),
+        "ask" | "prompt" | "confirm" => Some(Decision::AskUser.as_str()),
+        "block" | "reject" | "forbid" | "forbidden" | "no" | "never" => Some(Decision::Deny.as_str()),
+        _ => None,
+    }
+}
+
 /// The keys of `permissions:`, one per category.
 pub(crate) fn permission_keys() -> [&'static str; 7] {
     Category::ALL.map(Category::as_str)
@@ -108,7 +118,8 @@ impl Reader<'_> {
             return Some(decision);
         }
         let accepted = "accepted values are auto-approve, ask-user, deny";
-        let help = match nearest(text, Decision::ALL.map(|d| d.as_str().to_string())) {
+        let near = synonym(text).map(str::to_string).or_else(|| nearest(text, Decision::ALL.map(|d| d.as_str().to_string())));
+        let help = match near {
             Some(near) => format!("did you mean \"{near}\"? {accepted}"),
             None => accepted.to_string(),
         };
