@@ -192,9 +192,18 @@ impl Reader<'_> {
     fn field_problems(&mut self, path: &[Segment], problems: Vec<FieldProblem>) {
         for problem in problems {
             let mut full = path.to_vec();
-            full.extend(problem.path.into_iter().map(Segment::Key));
+            full.extend(problem.path.into_iter().map(field_segment));
             self.report(&full, At::Nearest, problem.message, problem.help);
         }
+    }
+}
+
+/// Reads a `FieldProblem` path step: `3` or `[3]` is a list index.
+fn field_segment(step: String) -> Segment {
+    let digits = step.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')).unwrap_or(&step);
+    match digits.parse::<usize>() {
+        Ok(index) => Segment::Index(index),
+        Err(_) => Segment::Key(step),
     }
 }
 
@@ -203,4 +212,36 @@ pub(crate) fn trust_help(user_levels: &[&str]) -> String {
     let mut names: Vec<&str> = BUILTIN_TRUST_LEVELS.to_vec();
     names.extend_from_slice(user_levels);
     format!("valid trust levels are {}", names.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(path: &[&str], message: &str) -> FieldProblem {
+        FieldProblem { path: path.iter().map(|key| key.to_string()).collect(), message: message.to_string(), help: Some("fix it".to_string()) }
+    }
+
+    #[test]
+    fn field_problems_land_under_their_section() {
+        let text = "jobs:\n  fix:\n    budget:\n      usd: -1\n      warn: [50, 200]\n";
+        let mut reader = Reader::new("plan.yaml", SourceMap::build(text));
+        let section = [Segment::Key("jobs".into()), Segment::Key("fix".into()), Segment::Key("budget".into())];
+        let problems = vec![
+            problem(&["usd"], "invalid cap -1"),
+            problem(&["warn", "[1]"], "invalid threshold 200"),
+            problem(&["tokens"], "missing tokens"),
+        ];
+        reader.field_problems(&section, problems);
+        let found: Vec<(String, Option<usize>, Option<usize>)> = match reader.finish(()) {
+            Ok(()) => Vec::new(),
+            Err(diagnostics) => diagnostics.into_iter().map(|d| (d.path, d.line, d.column)).collect(),
+        };
+        let expected = [
+            ("jobs.fix.budget.tokens".to_string(), Some(3), Some(5)),
+            ("jobs.fix.budget.usd".to_string(), Some(4), Some(7)),
+            ("jobs.fix.budget.warn[1]".to_string(), Some(5), Some(18)),
+        ];
+        assert_eq!(found, expected);
+    }
 }
