@@ -17,7 +17,7 @@ fn keys(value: &Value) -> BTreeSet<String> {
     value.as_object().map(|object| object.keys().cloned().collect()).unwrap_or_default()
 }
 
-/// The object form of a category: the second branch of its `oneOf`.
+/// Returns the object form of a category: the second branch of its `oneOf`.
 fn category_object<'a>(schema: &'a Value, category: Category) -> &'a Value {
     &schema["$defs"]["permissions"]["properties"][category.as_str()]["oneOf"][1]["properties"]
 }

@@ -19,7 +19,7 @@ pub struct CompiledPolicy {
     pub(crate) categories: Vec<CompiledCategory>,
 }
 
-/// Where a setting or rule came from.
+/// The layer (and trust level) a setting or rule came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Origin {
     pub(crate) layer: LayerName,
@@ -131,7 +131,7 @@ impl CompiledPolicy {
         }
     }
 
-    /// The worktree that decides which paths are relative.
+    /// Returns the worktree that relative path patterns are matched against.
     pub fn worktree(&self) -> &Path {
         &self.worktree
     }

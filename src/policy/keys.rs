@@ -25,7 +25,7 @@ pub(crate) fn canonical_key(raw: &str, keys: &[&'static str]) -> Option<&'static
 }
 
 /// Returns the valid name closest to `raw` by edit distance, if it is close
-/// enough to be a likely typo. A camelCase `raw` gets a camelCase answer.
+/// enough to be a likely typo. A camelCase `raw` gets a camelCase suggestion.
 pub(crate) fn nearest_key(raw: &str, keys: &[&'static str]) -> Option<String> {
     let camel = raw.chars().any(|c| c.is_ascii_uppercase());
     let spell = |key: &str| if camel { camel_case(key) } else { key.to_string() };

@@ -8,7 +8,7 @@ use globset::{Candidate, Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use crate::decision::{Action, Category};
 use crate::shell::CommandPattern;
 
-/// How a category's rule patterns are read.
+/// The syntax of a category's rule patterns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PatternKind {
     /// File path globs (`file_edit`, `file_read`).
@@ -32,7 +32,7 @@ impl PatternKind {
     }
 }
 
-/// Why a pattern cannot be compiled.
+/// A pattern that cannot be compiled: the message and its help.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PatternError {
     pub(crate) message: String,
@@ -45,7 +45,7 @@ impl PatternError {
     }
 }
 
-/// What a path pattern is matched against.
+/// The form of path a path pattern is matched against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PathAnchor {
     /// `/...` and `~/...`: the absolute path.
@@ -296,7 +296,7 @@ fn anchor_path(pattern: &str, home: Option<&Path>) -> Result<(PathAnchor, String
     Ok((PathAnchor::Worktree, relative.to_string()))
 }
 
-/// Compiles a network pattern; the flag tells whether it is a URL pattern.
+/// Compiles a network pattern. The flag is true for a URL pattern.
 fn network_glob(pattern: &str) -> Result<(bool, Glob), PatternError> {
     if pattern.contains("://") {
         let compiled = glob(pattern, true, true).map_err(|error| glob_error(pattern, &error))?;

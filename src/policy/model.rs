@@ -1,5 +1,5 @@
-//! Policy types: what a config file holds after validation, and what an
-//! evaluation returns.
+//! Policy types: the contents of a validated config file, and the
+//! result of an evaluation.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -113,8 +113,8 @@ pub struct JobSection {
     /// empty for a standalone job override.
     pub path: String,
     pub trust: Option<String>,
-    /// Where `trust:` was written, so an unknown name found at compile time
-    /// can be reported with its position.
+    /// Position of the `trust:` value, so that an unknown name found at
+    /// compile time is reported with its line.
     pub trust_location: Option<Location>,
     pub permissions: PolicyLayer,
     pub budget: Option<BudgetConfig>,
@@ -138,7 +138,7 @@ pub struct ConfigFile {
     pub pricing: Option<PricingConfig>,
 }
 
-/// Which layer of the merged policy a setting or rule came from, lowest
+/// The layer of the merged policy a setting or rule came from, lowest
 /// priority first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -9,7 +9,7 @@ use super::keys::{canonical_key, nearest_key};
 use super::locate::{Segment, SourceMap};
 use super::model::Location;
 
-/// Which position of a key path a diagnostic points at.
+/// The position of a key path that a diagnostic points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum At {
     /// The key itself, for unknown or duplicate keys.

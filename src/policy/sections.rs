@@ -26,7 +26,7 @@ fn synonym(text: &str) -> Option<&'static str> {
     }
 }
 
-/// The keys of `permissions:`, one per category.
+/// Returns the keys of `permissions:`, one per category.
 pub(crate) fn permission_keys() -> [&'static str; 7] {
     Category::ALL.map(Category::as_str)
 }
