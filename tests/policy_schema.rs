@@ -18,7 +18,7 @@ fn keys(value: &Value) -> BTreeSet<String> {
 }
 
 /// Returns the object form of a category: the second branch of its `oneOf`.
-fn category_object<'a>(schema: &'a Value, category: Category) -> &'a Value {
+fn category_object(schema: &Value, category: Category) -> &Value {
     &schema["$defs"]["permissions"]["properties"][category.as_str()]["oneOf"][1]["properties"]
 }
 

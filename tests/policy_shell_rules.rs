@@ -62,3 +62,14 @@ fn install_rule_matches_command() {
     let pip = policy().evaluate(&command(Category::InstallPackages, "pip install requests"));
     assert_eq!((pip.decision, pip.layer), (Decision::AskUser, LayerName::Default));
 }
+
+#[test]
+fn invalid_command_pattern_is_reported() {
+    let text = "permissions:\n  shell_command:\n    rules:\n      - { pattern: \"git [push\", decision: deny }\n";
+    let diagnostics = parse_config(text, "plan.yaml").err().unwrap_or_default();
+    let found: Vec<_> = diagnostics.iter().map(|d| (d.line, d.column, d.path.as_str(), d.help.as_deref())).collect();
+    let help = Some("write a program and its arguments, such as \"git push *\"");
+    assert_eq!(found, [(Some(4), Some(20), "permissions.shell_command.rules[0].pattern", help)]);
+    let message = diagnostics.first().map(|d| d.message.as_str()).unwrap_or_default();
+    assert!(message.starts_with("invalid command pattern \"git [push\": "), "{message}");
+}

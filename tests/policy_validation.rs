@@ -324,3 +324,17 @@ fn job_override_parses_alone() {
     let summary = job.map(|job| (job.source, job.path, job.trust, job.trust_location.map(|at| (at.line, at.column)), job.permissions.network_access.default));
     assert_eq!(summary, Ok(("<job override>".to_string(), String::new(), Some("restricted".to_string()), Some((1, 8)), Some(AskUser))));
 }
+
+#[test]
+fn documented_examples_parse_and_compile() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/policy.md");
+    let doc = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("read {path}: {error}"));
+    let examples: Vec<String> =
+        doc.split("```yaml\n").skip(1).filter_map(|rest| rest.split("```").next()).map(|text| text.replace("{ ... }", "{}")).collect();
+    assert_eq!(examples.len(), 2);
+    for example in &examples {
+        let config = parse_config(example, "docs.yaml").unwrap_or_else(|d| panic!("{d:?}"));
+        let compiled = CompiledPolicy::compile(Some(&config), None, &[], Path::new("/w"));
+        assert!(compiled.is_ok(), "{:?}", compiled.err());
+    }
+}
