@@ -589,4 +589,46 @@ mod tests {
         let at = map.and_then(|map| map.nearest(&[k("budget"), k("job"), k("usd")]));
         assert_eq!(at, Some(Location { line: 2, column: 3 }));
     }
+
+    /// Checks that every key of `text` is found and that its position
+    /// points at the key's text.
+    fn assert_keys_located(text: &str) {
+        let map = SourceMap::build(text).unwrap_or_else(|| panic!("no source map for {text:?}"));
+        let value: serde_json::Value = serde_yaml::from_str(text).unwrap_or_else(|error| panic!("{error}"));
+        let lines: Vec<&str> = text.lines().collect();
+        let mut stack = vec![(Vec::new(), &value)];
+        while let Some((path, node)) = stack.pop() {
+            let children: Vec<(Segment, &serde_json::Value)> = match node {
+                serde_json::Value::Object(object) => object.iter().map(|(key, item)| (k(key), item)).collect(),
+                serde_json::Value::Array(items) => items.iter().enumerate().map(|(index, item)| (Segment::Index(index), item)).collect(),
+                _ => Vec::new(),
+            };
+            for (segment, item) in children {
+                let mut child = path.clone();
+                child.push(segment.clone());
+                let at = map.key(&child).unwrap_or_else(|| panic!("{child:?} not found in {text:?}"));
+                let line = lines.get(at.line - 1).copied().unwrap_or_default();
+                let rest: String = line.chars().skip(at.column - 1).collect();
+                if let Segment::Key(key) = &segment {
+                    let bare = rest.trim_start_matches(['"', '\'']);
+                    assert!(bare.starts_with(key.as_str()), "{child:?} at {at:?} points at {rest:?}");
+                }
+                stack.push((child, item));
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_points_at_its_text() {
+        let documents = [
+            "a: 1\nb:\n  c: [1, {d: 2, 'e': x}]\n  f:\n  - g: 1\n    h: 2\n  -   - 3\n      - i: 4\n",
+            "permissions:\r\n  file_edit: deny   # comment\r\n  other:\r\n    default: deny\r\n",
+            "text: this is\n  a folded plain scalar\nnext: >\n  folded: text\n\n  more\nlast: \"q: \\\" x\"\n",
+            "{\"a\": {\"b\": [1, {\"c\": null}]},\n \"d\": \"x\"}\n",
+            "---\nrules:\n  \"**/.env\": deny\n  https://x.org/*: ask-user\n  a: { b: c }\n",
+        ];
+        for text in documents {
+            assert_keys_located(text);
+        }
+    }
 }
