@@ -338,3 +338,16 @@ fn documented_examples_parse_and_compile() {
         assert!(compiled.is_ok(), "{:?}", compiled.err());
     }
 }
+
+#[test]
+fn check_config_runs_compile_checks() {
+    let text = "trust: mine\njobs:\n  fix: { trust: elevatd }\ntrust_levels:\n  mine: { trust: restricted }\n";
+    let as_global = mc_governance::policy::check_config(text, SOURCE, None);
+    let help = "did you mean \"elevated\"? valid trust levels are restricted, standard, elevated, mine";
+    assert_eq!(as_global, [diag(Some((3, 17)), "jobs.fix.trust", "unknown trust level \"elevatd\"", Some(help))]);
+    let global = ConfigFile::default();
+    let as_plan = mc_governance::policy::check_config(text, SOURCE, Some(&global));
+    let paths: Vec<&str> = as_plan.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(paths, ["trust_levels", "trust", "jobs.fix.trust"]);
+    assert_eq!(mc_governance::policy::check_config("permissions: { other: nope }", SOURCE, None).len(), 1);
+}

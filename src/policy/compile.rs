@@ -316,3 +316,21 @@ fn setting(category: Category, key: &str, decision: Decision, origin: &Origin) -
     let name = format!("{key} {}", origin.tag());
     Setting { decision, origin: origin.clone(), key, name }
 }
+
+/// Parses `text` and runs the checks that need the merged policy: trust
+/// level names, in `jobs:` too, and `~/` patterns. With `global`, `text` is
+/// checked as a plan config under it; without, as the global config. The
+/// worktree plays no part in these checks.
+pub fn check_config(text: &str, source: &str, global: Option<&ConfigFile>) -> Vec<Diagnostic> {
+    let config = match super::parse::parse_config(text, source) {
+        Ok(config) => config,
+        Err(diagnostics) => return diagnostics,
+    };
+    let jobs: Vec<&JobSection> = config.jobs.values().collect();
+    let root = Path::new("/");
+    let compiled = match global {
+        Some(global) => CompiledPolicy::compile(Some(global), Some(&config), &jobs, root),
+        None => CompiledPolicy::compile(Some(&config), None, &jobs, root),
+    };
+    compiled.err().unwrap_or_default()
+}

@@ -592,11 +592,9 @@ mod tests {
 
     /// Checks that every key of `text` is found and that its position
     /// points at the key's text.
-    fn assert_keys_located(text: &str) {
-        let map = SourceMap::build(text).unwrap_or_else(|| panic!("no source map for {text:?}"));
-        let value: serde_json::Value = serde_yaml::from_str(text).unwrap_or_else(|error| panic!("{error}"));
+    fn assert_keys_located(text: &str, map: &SourceMap, value: &serde_json::Value, require_all: bool) {
         let lines: Vec<&str> = text.lines().collect();
-        let mut stack = vec![(Vec::new(), &value)];
+        let mut stack = vec![(Vec::new(), value)];
         while let Some((path, node)) = stack.pop() {
             let children: Vec<(Segment, &serde_json::Value)> = match node {
                 serde_json::Value::Object(object) => object.iter().map(|(key, item)| (k(key), item)).collect(),
@@ -606,12 +604,18 @@ mod tests {
             for (segment, item) in children {
                 let mut child = path.clone();
                 child.push(segment.clone());
-                let at = map.key(&child).unwrap_or_else(|| panic!("{child:?} not found in {text:?}"));
+                let Some(at) = map.key(&child) else {
+                    assert!(!require_all, "{child:?} not found in {text:?}");
+                    continue;
+                };
                 let line = lines.get(at.line - 1).copied().unwrap_or_default();
                 let rest: String = line.chars().skip(at.column - 1).collect();
                 if let Segment::Key(key) = &segment {
-                    let bare = rest.trim_start_matches(['"', '\'']);
-                    assert!(bare.starts_with(key.as_str()), "{child:?} at {at:?} points at {rest:?}");
+                    let bare = match rest.strip_prefix(['"', '\'']) {
+                        Some(quoted) => quoted.replace("\\\"", "\"").replace("\\\\", "\\").replace("''", "'"),
+                        None => rest.clone(),
+                    };
+                    assert!(bare.starts_with(key.as_str()), "{child:?} at {at:?} points at {rest:?} in {text:?}");
                 }
                 stack.push((child, item));
             }
@@ -628,7 +632,44 @@ mod tests {
             "---\nrules:\n  \"**/.env\": deny\n  https://x.org/*: ask-user\n  a: { b: c }\n",
         ];
         for text in documents {
-            assert_keys_located(text);
+            let map = SourceMap::build(text).unwrap_or_else(|| panic!("no source map for {text:?}"));
+            let value: serde_json::Value = serde_yaml::from_str(text).unwrap_or_else(|error| panic!("{error}"));
+            assert_keys_located(text, &map, &value, true);
+        }
+    }
+
+    #[test]
+    fn mutated_text_gets_no_wrong_positions() {
+        let seeds = [
+            "permissions:\n  file_edit: { inside_worktree: deny, rules: [ { pattern: \"**/.env\", decision: deny } ] }\n",
+            "jobs:\n  fix:\n    - a: 'x''y'\n      b: |\n        text\n    - [1, 2]\n",
+            "{\"a\": [\"b\", {\"c\": \"d\\\"e\"}]}",
+            "a:\n  - b: 1\n    c: # note\n      d: x\n  - e\nf: 'g'\nh:\n- i\n- j: k\n",
+        ];
+        let alphabet: Vec<char> = " \n:-{}[],'\"#|>&*!?\\ax".chars().collect();
+        // A fixed linear congruential generator keeps the cases repeatable.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |bound: usize| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize % bound.max(1)
+        };
+        for seed in seeds {
+            for _ in 0..300 {
+                let mut chars: Vec<char> = seed.chars().collect();
+                for _ in 0..3 {
+                    let at = next(chars.len() + 1);
+                    if next(2) == 0 && at < chars.len() {
+                        chars.remove(at);
+                    } else {
+                        chars.insert(at, alphabet.get(next(alphabet.len())).copied().unwrap_or(' '));
+                    }
+                }
+                let text: String = chars.into_iter().collect();
+                let parsed = serde_yaml::from_str::<serde_json::Value>(&text);
+                if let (Some(map), Ok(value)) = (SourceMap::build(&text), parsed) {
+                    assert_keys_located(&text, &map, &value, false);
+                }
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ mod presets;
 mod reader;
 mod sections;
 
-pub use compile::CompiledPolicy;
+pub use compile::{check_config, CompiledPolicy};
 pub use model::{
     ConfigFile, DefaultSection, JobSection, LayerName, Location, PolicyLayer, Rule, ScopedSection, TrustLevel, Verdict,
 };
