@@ -244,6 +244,16 @@ const CASES: &[(&str, &str, &str, &[&str], bool)] = &[
     ("rg TODO", WORKTREE, "rg", &["read /w/job"], false),
     ("rm -rf .*", WORKTREE, "rm", &["write /w"], false),
     ("rm -rf {a,../b}", WORKTREE, "rm", &[], true),
+    ("tar xzf a.tgz -C /tmp/out", WORKTREE, "tar", &["read /w/job/a.tgz", "write /tmp/out"], false),
+    ("tar -czf ../b.tgz src", WORKTREE, "tar", &["write /w/b.tgz", "read /w/job/src"], false),
+    ("tar -xPf a.tar", WORKTREE, "tar", &[], true),
+    ("tar --to-command=sh -xf a.tar", WORKTREE, "tar", &[], true),
+    ("gzip big.log", WORKTREE, "gzip", &["write /w/job/big.log"], false),
+    ("gunzip -c /tmp/a.gz", WORKTREE, "gunzip", &["read /tmp/a.gz", "nowrite /tmp/a.gz"], false),
+    ("unzip a.zip -d ~/x", WORKTREE, "unzip", &["read /w/job/a.zip", "write /home/u/x"], false),
+    ("zip -r /tmp/o.zip .", WORKTREE, "zip", &["write /tmp/o.zip", "read /w/job"], false),
+    ("find -L /etc -name passwd", WORKTREE, "find", &["read /etc"], false),
+    ("ls | xargs -I{} sh -c 'rm {}'", WORKTREE, "ls sh rm", &["runs xargs"], true),
     ("git status && git diff", WORKTREE, "git git", &["read /w/job"], false),
     ("git commit -m 'x'", WORKTREE, "git", &["write /w/job"], false),
     ("git config core.hooksPath /tmp/h", WORKTREE, "git", &[], true),
@@ -361,13 +371,26 @@ fn malformed_input_is_opaque() {
     ];
     for input in inputs {
         let analysis = analyse(input, &context(WORKTREE));
-        assert!(analysis.is_opaque(), "`{input}` should be opaque\n{analysis:#?}");
+        assert!(
+            analysis.is_opaque(),
+            "`{input}` should be opaque\n{analysis:#?}"
+        );
     }
 }
 
 #[test]
 fn unicode_paths_are_kept() {
     let analysis = analyse("rm -rf ü/ñ && echo 🙂 > ☃", &context(WORKTREE));
-    assert!(has_effect(&analysis, &Effect::WritesFile { path: PathBuf::from("/w/job/ü/ñ") }));
-    assert!(has_effect(&analysis, &Effect::WritesFile { path: PathBuf::from("/w/job/☃") }));
+    assert!(has_effect(
+        &analysis,
+        &Effect::WritesFile {
+            path: PathBuf::from("/w/job/ü/ñ")
+        }
+    ));
+    assert!(has_effect(
+        &analysis,
+        &Effect::WritesFile {
+            path: PathBuf::from("/w/job/☃")
+        }
+    ));
 }

@@ -149,6 +149,10 @@ pub(crate) fn run(walker: &mut Walker, invocation: Invocation, place: &mut Place
                 rest = args.get(skip..).unwrap_or_default();
             }
             Step::Done => {
+                if draft.stdin_operands && !programs::ignores_operands(&name) {
+                    let reason = format!("`xargs` adds operands to `{name}` from standard input");
+                    draft.effects.push(Effect::Opaque { reason });
+                }
                 finish(walker, slot, &invocation, draft, &name, args);
                 return;
             }
@@ -308,11 +312,6 @@ fn unwrap(
                 &mut draft.effects,
                 place,
             );
-            if draft.stdin_operands && !programs::ignores_operands(name) {
-                draft.effects.push(Effect::Opaque {
-                    reason: format!("`xargs` adds operands to `{name}` from standard input"),
-                });
-            }
             Step::Done
         }
     }

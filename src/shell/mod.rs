@@ -49,6 +49,7 @@
 //! A [`CommandPattern`] such as `rm -rf *` has a program, flags and operand
 //! globs; see its documentation for the matching rules.
 
+mod archive;
 mod command;
 mod network;
 mod options;

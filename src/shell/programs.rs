@@ -7,7 +7,7 @@ use super::command::{self, is_loader_variable, Invocation};
 use super::options::{parse_options, OptionSpec, ParsedArgs};
 use super::walk::{Place, Walker};
 use super::words::Word;
-use super::{network, packages, Effect};
+use super::{archive, network, packages, Effect};
 use crate::paths;
 
 /// Where a sub-command runs, for resolving its path operands.
@@ -170,17 +170,22 @@ fn glob_parent(text: &str) -> String {
     components.join("/")
 }
 
-fn paths_of(words: &[Word], site: &Site, make: fn(PathBuf) -> Effect, out: &mut Vec<Effect>) {
+pub(crate) fn paths_of(
+    words: &[Word],
+    site: &Site,
+    make: fn(PathBuf) -> Effect,
+    out: &mut Vec<Effect>,
+) {
     for word in words {
         path_effect(word, site, make, out);
     }
 }
 
-fn reads(path: PathBuf) -> Effect {
+pub(crate) fn reads(path: PathBuf) -> Effect {
     Effect::ReadsFile { path }
 }
 
-fn writes(path: PathBuf) -> Effect {
+pub(crate) fn writes(path: PathBuf) -> Effect {
     Effect::WritesFile { path }
 }
 
@@ -224,6 +229,11 @@ pub(crate) fn classify(
             );
         }
         "find" => find(walker, args, site, out, place),
+        "tar" | "bsdtar" | "gtar" => archive::tar(args, site, out),
+        "gzip" | "gunzip" | "bzip2" | "bunzip2" | "xz" | "unxz" | "zstd" | "unzstd" => {
+            archive::compress(args, site, out)
+        }
+        "zip" | "unzip" => archive::zip(name, args, site, out),
         "export" | "declare" | "typeset" | "local" | "readonly" => declare(walker, name, args, out),
         "git" => network::git(args, site, out),
         _ if RUNS_HIDDEN_CODE.contains(&name) => {
@@ -605,6 +615,17 @@ fn grep_like(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
 /// write; `-exec` and `-ok` commands are analysed with `{}` standing for
 /// each root, since every match lies beneath one.
 fn find(walker: &mut Walker, args: &[Word], site: &Site, out: &mut Vec<Effect>, place: &Place) {
+    // `-H`, `-L`, `-P`, `-D debug` and `-O level` come before the roots.
+    let mut first_root = 0;
+    while let Some(word) = args.get(first_root) {
+        match word.text.as_str() {
+            "-H" | "-L" | "-P" => first_root += 1,
+            "-D" => first_root += 2,
+            text if text.starts_with("-O") => first_root += 1,
+            _ => break,
+        }
+    }
+    let args = args.get(first_root..).unwrap_or_default();
     let split = args
         .iter()
         .position(|word| word.text.starts_with('-') || word.text == "(" || word.text == "!");
