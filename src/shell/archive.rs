@@ -71,8 +71,8 @@ pub(crate) fn tar(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
         return;
     };
     let directory_site = Site {
-        cwd: crate::paths::normalize(&directory.text, &site.cwd, site.home.as_deref()),
-        home: site.home.clone(),
+        cwd: site.locate(&directory.text),
+        ..site.clone()
     };
     if !directory.known {
         out.push(Effect::Opaque {
@@ -94,7 +94,7 @@ pub(crate) fn tar(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
             // leading `/` and skips `..` members unless `-P` is given, which
             // is reported as opaque above.
             out.push(Effect::WritesFile {
-                path: crate::paths::resolve(&directory_site.cwd),
+                path: directory_site.cwd.clone(),
             });
         }
         _ => {

@@ -454,11 +454,7 @@ fn chdir_option(value: &Word, draft: &mut Draft) {
         });
         return;
     }
-    let path = crate::paths::resolve(&crate::paths::normalize(
-        &value.text,
-        &draft.site.cwd,
-        draft.site.home.as_deref(),
-    ));
+    let path = draft.site.locate(&value.text);
     draft
         .effects
         .push(Effect::ChangesDirectory { path: path.clone() });
@@ -505,11 +501,7 @@ fn change_directory(
     };
     match target {
         Ok(text) => {
-            let path = crate::paths::resolve(&crate::paths::normalize(
-                &text,
-                &place.cwd,
-                walker.context.home.as_deref(),
-            ));
+            let path = walker.site(place).locate(&text);
             draft
                 .effects
                 .push(Effect::ChangesDirectory { path: path.clone() });

@@ -493,9 +493,7 @@ fn git_directory(directory: &Word, repository: &mut Site, out: &mut Vec<Effect>)
         });
         return;
     }
-    let path =
-        crate::paths::normalize(&directory.text, &repository.cwd, repository.home.as_deref());
-    repository.cwd = crate::paths::resolve(&path);
+    repository.cwd = repository.locate(&directory.text);
 }
 
 fn git_clone(rest: &[Word], repository: &Site, out: &mut Vec<Effect>) {

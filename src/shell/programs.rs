@@ -15,6 +15,37 @@ use crate::paths;
 pub(crate) struct Site {
     pub cwd: PathBuf,
     pub home: Option<PathBuf>,
+    /// Links created earlier in the command line, as (link, target) pairs of
+    /// normalised paths. They do not exist on disk yet, so `resolve` cannot
+    /// follow them.
+    pub links: Vec<(PathBuf, PathBuf)>,
+}
+
+/// Maximum number of links from the command line followed for one path.
+const MAX_LINK_HOPS: usize = 8;
+
+impl Site {
+    /// Returns `text` as an absolute path: normalised against the working
+    /// directory, through links made earlier in the line, then resolved
+    /// through symlinks on disk.
+    pub fn locate(&self, text: &str) -> PathBuf {
+        let mut path = paths::normalize(text, &self.cwd, self.home.as_deref());
+        for _ in 0..MAX_LINK_HOPS {
+            let through_link = self.links.iter().rev().find_map(|(link, target)| {
+                let rest = path.strip_prefix(link).ok()?;
+                Some(if rest.as_os_str().is_empty() {
+                    target.clone()
+                } else {
+                    target.join(rest)
+                })
+            });
+            match through_link {
+                Some(next) if next != path => path = next,
+                _ => break,
+            }
+        }
+        paths::resolve(&path)
+    }
 }
 
 /// Programs and builtins that read or write no files named by their
@@ -142,8 +173,7 @@ pub(crate) fn path_effect(
     if is_stream(&word.text) {
         return;
     }
-    let normalized = paths::normalize(&glob_parent(&word.text), &site.cwd, site.home.as_deref());
-    out.push(make(paths::resolve(&normalized)));
+    out.push(make(site.locate(&glob_parent(&word.text))));
 }
 
 fn is_stream(text: &str) -> bool {
@@ -210,7 +240,11 @@ pub(crate) fn classify(
             paths_of(&parsed.operands, site, writes, out);
         }
         "chmod" | "chown" | "chgrp" => change_owner_or_mode(name, args, site, out),
-        "cp" | "mv" | "ln" | "install" => copy_like(name, args, site, out),
+        "cp" | "mv" | "install" => copy_like(name, args, site, out),
+        "ln" => {
+            copy_like(name, args, site, out);
+            record_links(walker, args, site);
+        }
         "dd" => dd(args, site, out),
         "sed" => sed(args, site, out),
         "awk" | "gawk" | "mawk" | "nawk" => awk(name, args, site, out),
@@ -414,6 +448,76 @@ fn copy_like(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     }
     if let Some(destination) = destination {
         path_effect(&destination, site, writes, out);
+    }
+}
+
+/// Remembers the links `ln` creates, so later paths through them resolve
+/// to their targets. A hard link is followed the same way, because writing
+/// to it changes the file it links to.
+fn record_links(walker: &mut Walker, args: &[Word], site: &Site) {
+    let spec = OptionSpec {
+        short_values: "tS",
+        long_values: &["target-directory", "suffix"],
+    };
+    let parsed = parse_options(args, &spec, false);
+    let symbolic = has_option(&parsed, "-s", "--symbolic");
+    let directory = parsed
+        .options
+        .iter()
+        .find(|(option, _)| option == "-t" || option == "--target-directory")
+        .and_then(|(_, value)| value.clone());
+    let pairs: Vec<(Word, Option<Word>)> = match (&directory, parsed.operands.as_slice()) {
+        (Some(directory), targets) => targets
+            .iter()
+            .map(|target| (target.clone(), Some(directory.clone())))
+            .collect(),
+        (None, [target]) => vec![(target.clone(), None)],
+        (None, [target, name]) => vec![(target.clone(), Some(name.clone()))],
+        (None, many) => match many.split_last() {
+            Some((directory, targets)) => targets
+                .iter()
+                .map(|target| (target.clone(), Some(directory.clone())))
+                .collect(),
+            None => Vec::new(),
+        },
+    };
+    for (target, name) in pairs {
+        if !target.known || name.as_ref().is_some_and(|name| !name.known) {
+            continue;
+        }
+        let file_name = target
+            .text
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let link = match name {
+            None => site.locate(&file_name),
+            Some(name) => {
+                let located = site.locate(&name.text);
+                let into_directory =
+                    directory.is_some() || located.is_dir() || name.text.ends_with('/');
+                if into_directory {
+                    located.join(&file_name)
+                } else {
+                    located
+                }
+            }
+        };
+        let base = if symbolic {
+            link.parent()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| site.cwd.clone())
+        } else {
+            site.cwd.clone()
+        };
+        let target_site = Site {
+            cwd: base,
+            ..site.clone()
+        };
+        let target_path = target_site.locate(&target.text);
+        walker.links.push((link, target_path));
     }
 }
 

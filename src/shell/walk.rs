@@ -32,6 +32,8 @@ pub(crate) struct Walker<'c> {
     pub context: &'c ShellContext,
     pub analysis: Analysis,
     depth: usize,
+    /// Links created so far in the command line; see `Site::links`.
+    pub links: Vec<(PathBuf, PathBuf)>,
 }
 
 impl<'c> Walker<'c> {
@@ -40,6 +42,7 @@ impl<'c> Walker<'c> {
             context,
             analysis: Analysis::default(),
             depth: 0,
+            links: Vec::new(),
         }
     }
 
@@ -331,6 +334,7 @@ impl<'c> Walker<'c> {
         super::programs::Site {
             cwd: place.cwd.clone(),
             home: self.context.home.clone(),
+            links: self.links.clone(),
         }
     }
 }
