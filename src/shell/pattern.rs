@@ -5,7 +5,7 @@
 //! - The program is compared with the sub-command's program by basename
 //!   (`/usr/bin/env` is `env`) and may be a glob (`*` matches any program).
 //!   A pattern naming a wrapper (`sudo *`, `env *`) also matches a
-//!   sub-command that ran under that wrapper; its remaining words are then
+//!   sub-command that ran under that wrapper. Its remaining words are then
 //!   matched against the wrapped program and its arguments.
 //! - Every word starting with `-` is a flag. Flags are order-free and must all
 //!   be present in the command. They are normalised per program, so for `rm`

@@ -10,7 +10,7 @@ use super::words::Word;
 use super::{archive, network, packages, Effect};
 use crate::paths;
 
-/// Where a sub-command runs, for resolving its path operands.
+/// The directory and links against which a sub-command's path operands resolve.
 #[derive(Debug, Clone)]
 pub(crate) struct Site {
     pub cwd: PathBuf,
@@ -155,9 +155,10 @@ pub(crate) fn ignores_operands(name: &str) -> bool {
     matches!(name, "echo" | "printf" | "true" | "false" | "sleep")
 }
 
-/// Adds `make(path)` for a path operand, resolved against the site; an
-/// operand only known at run time becomes an opaque effect, and `-`,
-/// `/dev/null`, `/dev/std*`, `/dev/tty` and `/dev/fd/N` add nothing.
+/// Adds `make(path)` for a path operand, located through `Site::locate`.
+/// An operand only known at run time becomes an opaque effect instead. The
+/// streams `-`, `/dev/null`, `/dev/std*`, `/dev/tty` and `/dev/fd/N` add
+/// nothing.
 pub(crate) fn path_effect(
     word: &Word,
     site: &Site,
@@ -183,8 +184,8 @@ fn is_stream(text: &str) -> bool {
     ) || text.starts_with("/dev/fd/")
 }
 
-/// A glob component such as `.*` can match `..` in shells older than bash 5.2
-/// (which added `globskipdots`), so it is taken to reach the parent directory.
+/// Replaces a glob component starting with `.` by `..`, because a glob such
+/// as `.*` matches `..` in bash before 5.2, which added `globskipdots`.
 fn glob_parent(text: &str) -> String {
     let components: Vec<&str> = text
         .split('/')
@@ -600,9 +601,8 @@ fn is_sed_in_place(text: &str) -> bool {
 }
 
 /// Tells whether a sed script may use the `w`/`W` (write file) or `e`
-/// (execute) commands or `s` flags: such a letter after a command boundary
-/// or another `s` flag, and followed by a space, `;`, `}`, a newline or the
-/// end.
+/// (execute) commands or `s` flags. Such a letter counts when it follows a
+/// command boundary or another `s` flag and ends the word.
 // NOTE: a heuristic on the script text, not a sed parser. It errs toward
 // reporting, for example on `/page /` where `e` ends a word.
 fn sed_script_runs_or_writes(script: &str) -> bool {
