@@ -56,6 +56,7 @@ const NO_FILE_EFFECTS: &[&str] = &[
     "wait", "jobs", "exit", "return", "break", "continue", "shift", "getopts", "let", "ulimit",
     "umask", "tput", "clear", "nproc", "uptime", "ps", "df", "free", "locale", "arch", "tty",
     "logname", "groups", "dirs", "help", "tr", "basename", "dirname", "hostname", "unalias",
+    "whereis", "man", "lsof", "cal", "bc", "disown", "bg", "fg",
 ];
 
 /// Programs whose operands are all files they read.
@@ -247,6 +248,7 @@ pub(crate) fn classify(
             record_links(walker, args, site);
         }
         "dd" => dd(args, site, out),
+        "patch" => patch(args, site, out),
         "sed" => sed(args, site, out),
         "awk" | "gawk" | "mawk" | "nawk" => awk(name, args, site, out),
         "grep" | "egrep" | "fgrep" | "rg" | "ag" | "ack" => grep_like(name, args, site, out),
@@ -519,6 +521,34 @@ fn record_links(walker: &mut Walker, args: &[Word], site: &Site) {
         };
         let target_path = target_site.locate(&target.text);
         walker.links.push((link, target_path));
+    }
+}
+
+/// `patch` changes the files a diff names, which the analysis cannot see, so
+/// it is recorded as a write of the directory it works in.
+fn patch(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    let spec = OptionSpec {
+        short_values: "dioprBDFVYzg",
+        long_values: &["directory", "input", "output", "strip", "reject-file"],
+    };
+    let parsed = parse_options(args, &spec, false);
+    let mut directory = Word::literal(".");
+    for (option, value) in &parsed.options {
+        match (option.as_str(), value) {
+            ("-d" | "--directory", Some(value)) => directory = value.clone(),
+            ("-i" | "--input", Some(value)) => path_effect(value, site, reads, out),
+            ("-o" | "--output" | "-r" | "--reject-file", Some(value)) => {
+                path_effect(value, site, writes, out)
+            }
+            _ => {}
+        }
+    }
+    match parsed.operands.as_slice() {
+        [] => path_effect(&directory, site, writes, out),
+        [file, rest @ ..] => {
+            path_effect(file, site, writes, out);
+            paths_of(rest, site, reads, out);
+        }
     }
 }
 
