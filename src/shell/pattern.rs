@@ -512,7 +512,7 @@ mod tests {
     }
 
     #[test]
-    fn pattern_matching_table() {
+    fn patterns_match_table_cases() {
         let cases = [
             ("rm -rf *", "rm", "-rf x", true),
             ("rm -rf *", "rm", "-fr x", true),
