@@ -273,7 +273,7 @@ fn unwrap(
         }
         "xargs" => {
             let spec = OptionSpec {
-                short_values: "adELIlnPs",
+                short_values: "adELInPs",
                 long_values: &XARGS_LONG_VALUES,
             };
             let parsed = parse_options(args, &spec, true);
@@ -317,8 +317,11 @@ fn unwrap(
     }
 }
 
+/// Options of `sudo` that take a value. Listing an option here that takes
+/// none would hide the wrapped command, so `-h` (help, or host with an
+/// argument) is left out: an unlisted value shows up as an unknown program.
 const SUDO: OptionSpec = OptionSpec {
-    short_values: "ugCDhprtTU",
+    short_values: "ugCDprtTU",
     long_values: &[
         "user",
         "group",
@@ -332,14 +335,15 @@ const SUDO: OptionSpec = OptionSpec {
     ],
 };
 
-const XARGS_LONG_VALUES: [&str; 7] = [
+/// `--eof`, `--replace` and `--max-lines` are missing on purpose: their
+/// value is optional and only ever attached with `=`.
+const XARGS_LONG_VALUES: [&str; 6] = [
     "arg-file",
     "delimiter",
-    "eof",
-    "replace",
-    "max-lines",
     "max-args",
     "max-procs",
+    "max-chars",
+    "process-slot-var",
 ];
 
 /// Removes a wrapper's options; the first operand is the wrapped program.
