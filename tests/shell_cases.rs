@@ -23,11 +23,11 @@ fn context(cwd: &str) -> ShellContext {
     }
 }
 
-fn has_effect(analysis: &Analysis, wanted: &Effect) -> bool {
+fn has_effect(analysis: &Analysis, expected: &Effect) -> bool {
     analysis
         .sub_commands
         .iter()
-        .any(|sub| sub.effects.contains(wanted))
+        .any(|sub| sub.effects.contains(expected))
 }
 
 fn check_fact(analysis: &Analysis, fact: &str, line: &str) {
