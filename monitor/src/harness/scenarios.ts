@@ -71,6 +71,24 @@ export const SCENARIOS: Scenario[] = [
     }),
   },
   {
+    name: 'write-outside-approved',
+    summary: 'write ../outside2.txt; external_directory approved once, then the edit request rejected',
+    prompt: '[script:write-outside-approved] Write ../outside2.txt.',
+    reply: (permission) => (permission === 'external_directory' ? 'once' : 'reject'),
+    rejectMessage: 'writes outside the worktree are not allowed',
+    scripts: () => ({
+      'write-outside-approved': {
+        turns: [
+          {
+            toolCalls: [{ name: 'write', args: { filePath: '../outside2.txt', content: 'outside\n' } }],
+            usage: { promptTokens: 910, completionTokens: 41 },
+          },
+          { text: 'The write was rejected.', usage: { promptTokens: 960, completionTokens: 11 } },
+        ],
+      },
+    }),
+  },
+  {
     name: 'bash-compound',
     summary: 'one bash call with &&, ; and a pipe; approved once',
     prompt: '[script:bash-compound] Make a build dir and count files.',
