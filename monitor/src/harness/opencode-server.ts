@@ -51,6 +51,8 @@ export const DEFAULT_PERMISSION = {
   external_directory: 'ask',
 } as const
 
+/** A port in the harness range that nothing listens on. */
+const OFFLINE_REGISTRY = 'http://127.0.0.1:4599/'
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 const opencodeBin = path.join(repoRoot, 'node_modules/.bin/opencode')
 const live = new Set<ChildProcess>()
@@ -106,12 +108,19 @@ export function opencodeEnv(home: string, extra: Record<string, string> = {}): N
     OPENCODE_DISABLE_CLAUDE_CODE: '1',
     OPENCODE_DISABLE_EXTERNAL_SKILLS: '1',
     OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
+    npm_config_registry: OFFLINE_REGISTRY,
+    npm_config_offline: 'true',
     ...extra,
   }
 }
 
 export async function startOpencode(options: OpencodeOptions): Promise<OpencodeServer> {
   const home = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mcg-home-')))
+  // OpenCode 1.18.33 runs a background `npm install @opencode-ai/plugin` in
+  // every config folder at start-up. It only matters for user plugins (none
+  // here), so point npm at a closed loopback port and keep it offline; the
+  // install then fails fast and OpenCode logs a warning and carries on.
+  fs.writeFileSync(path.join(home, '.npmrc'), `registry=${OFFLINE_REGISTRY}\noffline=true\n`)
   fs.writeFileSync(path.join(options.worktree, 'opencode.json'), JSON.stringify(opencodeConfig(options), null, 2))
   const port = options.port ?? 0
   const child = spawn(opencodeBin, ['serve', '--hostname', '127.0.0.1', '--port', String(port)], {
