@@ -3,6 +3,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -123,6 +124,11 @@ export async function startOpencode(options: OpencodeOptions): Promise<OpencodeS
   fs.writeFileSync(path.join(home, '.npmrc'), `registry=${OFFLINE_REGISTRY}\noffline=true\n`)
   fs.writeFileSync(path.join(options.worktree, 'opencode.json'), JSON.stringify(opencodeConfig(options), null, 2))
   const port = options.port ?? 0
+  // A server still on the port would answer the readiness probe instead of ours.
+  if (port !== 0 && (await isPortOpen(port))) {
+    fs.rmSync(home, { recursive: true, force: true })
+    throw new Error(`port ${port} on 127.0.0.1 is already in use; stop the process on it or pick another port`)
+  }
   const child = spawn(opencodeBin, ['serve', '--hostname', '127.0.0.1', '--port', String(port)], {
     cwd: options.worktree,
     env: opencodeEnv(home, options.env),
@@ -135,13 +141,14 @@ export async function startOpencode(options: OpencodeOptions): Promise<OpencodeS
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
 
+  // The server forks helpers into its process group; the port is free only
+  // once the whole group is gone, not when the leader exits.
   const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      killTree(child, 'SIGTERM')
-      const timer = setTimeout(() => killTree(child, 'SIGKILL'), 3000)
-      await exited
-      clearTimeout(timer)
-    }
+    if (child.exitCode === null && child.signalCode === null) killTree(child, 'SIGTERM')
+    const timer = setTimeout(() => killTree(child, 'SIGKILL'), 3000)
+    await exited
+    await waitForGroupExit(child, 5000)
+    clearTimeout(timer)
     live.delete(child)
     fs.rmSync(home, { recursive: true, force: true })
   }
@@ -163,6 +170,28 @@ function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
     process.kill(-child.pid, signal)
   } catch {
     // The group is already gone.
+  }
+}
+
+async function waitForGroupExit(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.pid === undefined) return
+  const deadline = Date.now() + timeoutMs
+  while (isGroupAlive(child.pid)) {
+    if (Date.now() > deadline) {
+      killTree(child, 'SIGKILL')
+      return
+    }
+    killTree(child, 'SIGTERM')
+    await sleep(50)
+  }
+}
+
+function isGroupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0)
+    return true
+  } catch {
+    return false
   }
 }
 
@@ -192,6 +221,17 @@ async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
     await sleep(100)
   }
   throw new Error(`${url} did not answer within 30 s`)
+}
+
+function isPortOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
 }
 
 function sleep(ms: number): Promise<void> {
