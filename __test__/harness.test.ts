@@ -49,7 +49,7 @@ describe('scripted model server', () => {
     await server?.close()
   })
 
-  it('streams tool call deltas and the scripted usage for the first turn', async () => {
+  it('streams tool calls and usage', async () => {
     const sse = await chat(server, { tools, messages: [{ role: 'user', content: '[script:demo] go' }] })
     const parsed = chunks(sse)
     const calls = parsed.flatMap((c) => c.choices?.[0]?.delta?.tool_calls ?? [])
@@ -67,7 +67,7 @@ describe('scripted model server', () => {
     expect(sse.trimEnd().endsWith('data: [DONE]')).toBe(true)
   })
 
-  it('answers a request without tools as a title and uses up no turn', async () => {
+  it('serves titles without using a turn', async () => {
     const before = server.requests.length
     const sse = await chat(server, { messages: [{ role: 'system', content: 'Generate a title' }, { role: 'user', content: '[script:demo] go' }] })
     expect(chunks(sse).at(-1).usage.prompt_tokens).toBe(TITLE_USAGE.promptTokens)
@@ -79,7 +79,7 @@ describe('scripted model server', () => {
     ])
   })
 
-  it('plays the turn given by the number of assistant messages, so retries repeat it', async () => {
+  it('repeats the turn on retry', async () => {
     const history = [
       { role: 'user', content: [{ type: 'text', text: '[script:demo] go' }] },
       { role: 'assistant', content: null, tool_calls: [{ id: 'call_demo_0_0', type: 'function', function: { name: 'write', arguments: '{}' } }] },
@@ -96,7 +96,7 @@ describe('scripted model server', () => {
     expect(server.requests.at(-1)?.kind).toBe('fallback')
   })
 
-  it('answers an unknown script marker with the fallback text', async () => {
+  it('falls back without a script marker', async () => {
     await chat(server, { tools, messages: [{ role: 'user', content: 'no marker here' }] })
     expect(server.requests.at(-1)).toMatchObject({ kind: 'unknown', script: null })
   })
@@ -135,7 +135,7 @@ describe('opencode against the scripted model', () => {
     await stack?.stop()
   }, 20_000)
 
-  it('writes an approved file and reports the scripted tokens and cost', async () => {
+  it('writes approved file with exact cost', async () => {
     const s = stack!
     const { sessionId, permissions } = await runSession(s, '[script:write] write out/hello.txt')
     expect(fs.readFileSync(path.join(s.worktree.dir, 'out/hello.txt'), 'utf8')).toBe('hello from the harness\n')
@@ -162,7 +162,7 @@ describe('opencode against the scripted model', () => {
     expect(Math.round(session.cost * 1e6)).toBe(3210 + 750)
   }, 60_000)
 
-  it('runs nothing when a bash request is rejected', async () => {
+  it('skips a rejected bash command', async () => {
     const s = stack!
     const { permissions } = await runSession(s, '[script:refused] touch a file', () => 'reject')
     expect(permissions.map((p) => [p.properties.permission, p.properties.metadata?.command])).toEqual([['bash', 'touch refused.txt']])

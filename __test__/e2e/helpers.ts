@@ -66,7 +66,7 @@ export async function startStack(scripts: Scripts | ((worktree: string) => Scrip
 }
 
 /**
- * Sends `text` to a new session, answers every permission request with
+ * Sends `text` to a new session, replies to every permission request with
  * `decide`, and resolves when the session is idle.
  */
 export async function runSession(

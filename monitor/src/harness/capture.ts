@@ -155,7 +155,7 @@ async function sessionTree(client: OpencodeClient, rootId: string): Promise<any[
   return out
 }
 
-/** What `GET /session/{id}/message` reports, per assistant message and summed. */
+/** Collects what `GET /session/{id}/message` reports, per assistant message and summed. */
 async function sessionTotals(client: OpencodeClient, sessionId: string) {
   const messages = await client.messages(sessionId)
   const assistant = messages.filter((m) => m.info.role === 'assistant')
@@ -210,7 +210,7 @@ function scriptedUsage(requests: RecordedRequest[]) {
   return totals
 }
 
-/** Which files the scripts tried to write exist afterwards. */
+/** Checks which files the scripts tried to write exist afterwards. */
 function fileFacts(worktree: string, parent: string, scripts: Record<string, { turns: Array<{ toolCalls?: Array<{ name: string; args: any }> }> }>) {
   const out: Record<string, boolean> = {}
   for (const script of Object.values(scripts)) {

@@ -2,8 +2,8 @@
 // 1.18.33 never sends on `/event`: `permission.v2.asked` (newer servers) and
 // the legacy `permission.updated` (servers before `permission.asked`).
 // Each is built from a real `permission.asked` capture, so ids, paths and
-// commands match the captured session; only the envelope is derived, from
-// the public OpenCode source and the bundled `@opencode-ai/sdk` types.
+// commands match the captured session. Only the envelope is derived. Its
+// shape comes from the public OpenCode source and the `@opencode-ai/sdk` types.
 //
 //   npx tsx monitor/src/harness/derive.ts
 //

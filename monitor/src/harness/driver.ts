@@ -1,5 +1,5 @@
 // Drives an `opencode serve` instance over HTTP: records the raw `/event`
-// stream, creates sessions, sends prompts and answers permission requests.
+// stream, creates sessions, sends prompts and replies to permission requests.
 
 /**
  * One parsed SSE `data:` payload. `/event` sends `{ id, type, properties }`;
@@ -36,7 +36,7 @@ export class EventRecorder {
   static async connect(baseUrl: string, path = '/event'): Promise<EventRecorder> {
     const recorder = new EventRecorder()
     const res = await fetch(`${baseUrl}${path}`, { signal: recorder.controller.signal })
-    if (!res.ok || !res.body) throw new Error(`GET ${path} answered ${res.status}`)
+    if (!res.ok || !res.body) throw new Error(`GET ${path} failed with status ${res.status}`)
     recorder.done = recorder.pump(res.body)
     await recorder.waitFor(() => true, 10_000)
     return recorder
@@ -129,7 +129,7 @@ export class OpencodeClient {
       body: body === undefined ? undefined : JSON.stringify(body),
     })
     const text = await res.text()
-    if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`)
+    if (!res.ok) throw new Error(`${method} ${path} failed with status ${res.status}: ${text}`)
     return (text ? JSON.parse(text) : undefined) as T
   }
 

@@ -26,8 +26,8 @@ export interface OpencodeOptions {
   permission?: Record<string, PermissionSetting | Record<string, PermissionSetting>>
   /** Defaults to an ephemeral port; the harness range is 4500-4599. */
   port?: number
-  /** Defaults to DEFAULT_COST. */
-  cost?: ModelCost
+  /** Defaults to DEFAULT_COST; null leaves the model without a `cost` block. */
+  cost?: ModelCost | null
   /** Extra environment for the server process. */
   env?: Record<string, string>
 }
@@ -83,7 +83,7 @@ export function opencodeConfig(options: OpencodeOptions): object {
             name: 'Scripted model',
             tool_call: true,
             reasoning: false,
-            cost: options.cost ?? DEFAULT_COST,
+            ...(options.cost === null ? {} : { cost: options.cost ?? DEFAULT_COST }),
             limit: { context: 128000, output: 8192 },
           },
         },
@@ -118,13 +118,13 @@ export function opencodeEnv(home: string, extra: Record<string, string> = {}): N
 export async function startOpencode(options: OpencodeOptions): Promise<OpencodeServer> {
   const home = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mcg-home-')))
   // OpenCode 1.18.33 runs a background `npm install @opencode-ai/plugin` in
-  // every config folder at start-up. It only matters for user plugins (none
-  // here), so point npm at a closed loopback port and keep it offline; the
-  // install then fails fast and OpenCode logs a warning and carries on.
+  // every config folder at start-up. Only user plugins need it, and there are
+  // none here. So npm points at a closed loopback port and stays offline, the
+  // install fails fast, and OpenCode logs a warning and carries on.
   fs.writeFileSync(path.join(home, '.npmrc'), `registry=${OFFLINE_REGISTRY}\noffline=true\n`)
   fs.writeFileSync(path.join(options.worktree, 'opencode.json'), JSON.stringify(opencodeConfig(options), null, 2))
   const port = options.port ?? 0
-  // A server still on the port would answer the readiness probe instead of ours.
+  // A server still on the port would respond to the readiness probe instead of ours.
   if (port !== 0 && (await isPortOpen(port))) {
     fs.rmSync(home, { recursive: true, force: true })
     throw new Error(`port ${port} on 127.0.0.1 is already in use; stop the process on it or pick another port`)
@@ -220,7 +220,7 @@ async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
     }
     await sleep(100)
   }
-  throw new Error(`${url} did not answer within 30 s`)
+  throw new Error(`${url} did not respond within 30 s`)
 }
 
 function isPortOpen(port: number): Promise<boolean> {

@@ -1,7 +1,7 @@
 // The scripted sessions the captures are made from. Each scenario has a
 // script per session (the root one, plus `child` for a subagent), the prompt
 // that selects it, and the reply the driver gives to each permission request.
-// Token figures differ per turn so a sum tells which turns were counted.
+// Token figures differ per turn, so a wrong sum shows which turn was miscounted.
 
 import type { Scripts } from './model-server.js'
 
@@ -193,7 +193,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'subagent',
-    summary: 'the root session calls the task tool; the child session writes a file (approved) and answers',
+    summary: 'the root session calls the task tool; the child session writes a file (approved) and replies with text',
     prompt: '[script:subagent] Delegate writing child.txt.',
     reply: approve,
     scripts: ({ worktree }) => ({
