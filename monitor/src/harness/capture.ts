@@ -14,7 +14,7 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { EventRecorder, OpencodeClient, PERMISSION_ASK_TYPES, isIdleEvent, type OpencodeEvent } from './driver.js'
 import { startModelServer, type RecordedRequest, type TurnUsage } from './model-server.js'
-import { DEFAULT_COST, startOpencode } from './opencode-server.js'
+import { DEFAULT_COST, startOpencode, type OpencodeOptions } from './opencode-server.js'
 import { SCENARIOS, findScenario, type Reply, type Scenario } from './scenarios.js'
 import { createWorktree } from './worktree.js'
 
@@ -66,6 +66,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       modelServerUrl: model.url,
       port: ports.opencode,
       env: options.env,
+      permission: scenario.permission as OpencodeOptions['permission'],
+      extraConfig: scenario.config?.({ worktree: worktree.dir, webUrl }),
     })
     cleanups.unshift(() => opencode.close())
     const client = new OpencodeClient(opencode.url)

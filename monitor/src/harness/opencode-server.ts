@@ -30,6 +30,8 @@ export interface OpencodeOptions {
   cost?: ModelCost | null
   /** Extra environment for the server process. */
   env?: Record<string, string>
+  /** Top-level `opencode.json` keys merged over the generated ones, e.g. `mcp`. */
+  extraConfig?: Record<string, unknown>
 }
 
 export interface OpencodeServer {
@@ -90,6 +92,7 @@ export function opencodeConfig(options: OpencodeOptions): object {
       },
     },
     permission: options.permission ?? DEFAULT_PERMISSION,
+    ...options.extraConfig,
   }
 }
 

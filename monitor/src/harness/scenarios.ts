@@ -3,7 +3,11 @@
 // that selects it, and the reply the driver gives to each permission request.
 // Token figures differ per turn, so a wrong sum shows which turn was miscounted.
 
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Scripts } from './model-server.js'
+
+const MCP_ECHO = path.join(path.dirname(fileURLToPath(import.meta.url)), 'mcp-echo.mjs')
 
 export type Reply = 'once' | 'always' | 'reject'
 
@@ -23,6 +27,10 @@ export interface Scenario {
   reply(permission: string, index: number): Reply
   /** Message sent with a `reject`. */
   rejectMessage?: string
+  /** Permission block replacing the default one (every governed tool on `ask`). */
+  permission?: Record<string, string>
+  /** Extra top-level `opencode.json` keys. */
+  config?(ctx: ScenarioContext): Record<string, unknown>
 }
 
 const approve = (): Reply => 'once'
@@ -227,6 +235,29 @@ export const SCENARIOS: Scenario[] = [
     }),
   },
 ]
+
+/** Needs an MCP server and a permission rule for its tools, so it is kept apart from the list above. */
+export const MCP_SCENARIO: Scenario = {
+  name: 'mcp-tool',
+  summary: 'calls the `echo` tool of a local stdio MCP server named `probe`; approved once',
+  prompt: '[script:mcp-tool] Echo hello through the MCP tool.',
+  reply: approve,
+  permission: { edit: 'ask', bash: 'ask', webfetch: 'ask', external_directory: 'ask', 'probe_*': 'ask' },
+  config: () => ({ mcp: { probe: { type: 'local', command: [process.execPath, MCP_ECHO], enabled: true } } }),
+  scripts: () => ({
+    'mcp-tool': {
+      turns: [
+        {
+          toolCalls: [{ name: 'probe_echo', args: { text: 'hello' } }],
+          usage: { promptTokens: 650, completionTokens: 22 },
+        },
+        { text: 'Echoed.', usage: { promptTokens: 700, completionTokens: 3 } },
+      ],
+    },
+  }),
+}
+
+SCENARIOS.push(MCP_SCENARIO)
 
 export function findScenario(name: string): Scenario {
   const scenario = SCENARIOS.find((s) => s.name === name)
