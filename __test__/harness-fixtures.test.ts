@@ -65,6 +65,7 @@ describe('captured fixtures', () => {
         'cd-parent',
         'subagent',
         'mcp-tool',
+        'always-reply',
       ]),
     )
   })

@@ -183,6 +183,27 @@ export const SCENARIOS: Scenario[] = [
     }),
   },
   {
+    name: 'always-reply',
+    summary: 'bash `ls` approved with "always", then `ls -a` in the next step runs without a request',
+    prompt: '[script:always-reply] List the files twice.',
+    reply: () => 'always',
+    scripts: () => ({
+      'always-reply': {
+        turns: [
+          {
+            toolCalls: [{ name: 'bash', args: { command: 'ls', description: 'List files' } }],
+            usage: { promptTokens: 300, completionTokens: 15 },
+          },
+          {
+            toolCalls: [{ name: 'bash', args: { command: 'ls -a', description: 'List all files' } }],
+            usage: { promptTokens: 330, completionTokens: 16 },
+          },
+          { text: 'Listed twice.', usage: { promptTokens: 360, completionTokens: 4 } },
+        ],
+      },
+    }),
+  },
+  {
     name: 'cd-parent',
     summary: 'bash `cd .. && ls` from the worktree; approved once',
     prompt: '[script:cd-parent] List the parent folder.',
