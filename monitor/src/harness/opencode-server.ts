@@ -58,12 +58,32 @@ export const DEFAULT_PERMISSION = {
 const OFFLINE_REGISTRY = 'http://127.0.0.1:4599/'
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 const opencodeBin = path.join(repoRoot, 'node_modules/.bin/opencode')
-const live = new Set<ChildProcess>()
+/** Running servers and their temporary HOME folders. */
+const live = new Map<ChildProcess, string>()
 
-// A test runner that exits on failure must not leave servers behind.
-process.once('exit', () => {
-  for (const child of live) killTree(child, 'SIGKILL')
-})
+// The servers run in their own process groups, so neither a normal exit nor
+// Ctrl-C of the test runner reaches them. Kill them first, then let the signal
+// take its default course.
+process.once('exit', killAll)
+function killAll(): void {
+  for (const [child, home] of live) {
+    killTree(child, 'SIGKILL')
+    fs.rmSync(home, { recursive: true, force: true })
+  }
+  live.clear()
+}
+
+let signalsHooked = false
+function hookSignals(): void {
+  if (signalsHooked) return
+  signalsHooked = true
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAll()
+      process.kill(process.pid, signal)
+    })
+  }
+}
 
 export function opencodeConfig(options: OpencodeOptions): object {
   return {
@@ -138,7 +158,8 @@ export async function startOpencode(options: OpencodeOptions): Promise<OpencodeS
     detached: true, // own process group, so close() reaches every descendant
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  live.add(child)
+  live.set(child, home)
+  hookSignals()
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
