@@ -86,6 +86,28 @@ function act(outcome: any): void {
   budgetActions += outcome.budgetActions.length
 }
 
+const NOTHING = { budgetActions: [] }
+
+/** Calling conventions besides `handleEvent`, measured when the addon has
+ * them: `handleEventText(jobId, line)` takes the SSE line and returns the
+ * outcome as JSON text, or null when there is nothing to act on. */
+function extraConventions(native: any, jobOf: (input: any) => string): Array<[string, Handler]> {
+  const conventions: Array<[string, Handler]> = []
+  if (typeof native.handleEventText === 'function') {
+    conventions.push([
+      'handleEventText',
+      (line) => {
+        const text = native.handleEventText(jobOf(line), line)
+        return text === null ? NOTHING : JSON.parse(text)
+      },
+    ])
+  }
+  if (typeof native.handleEventSparse === 'function') {
+    conventions.push(['handleEventSparse', (line) => native.handleEventSparse(jobOf(line), line) ?? NOTHING])
+  }
+  return conventions
+}
+
 function newAddon(workspace: Workspace, worktree = workspace.worktree, jobId = JOB) {
   const governor = new addon.Governor({ logLimit: 1000 })
   governor.registerPlan('bench-plan', policy200Text, 'bench/policy-200.json')
@@ -137,6 +159,9 @@ function benchDecisions(workspace: Workspace, overhead: number): void {
     compareDecisions(kind, events, viaObject, referenceObject)
     timeCalls(`decide ${kind}: addon, object`, events, viaObject, overhead)
     timeCalls(`decide ${kind}: addon, SSE text`, lines, viaText, overhead)
+    for (const [name, handle] of extraConventions(native, () => JOB)) {
+      timeCalls(`decide ${kind}: addon, SSE text, ${name}`, lines, handle, overhead)
+    }
     timeCalls(`decide ${kind}: reference, object`, events, referenceObject, overhead)
     timeCalls(`decide ${kind}: reference, SSE text`, lines, referenceText, overhead)
   }
@@ -172,6 +197,11 @@ function benchLedger(workspace: Workspace): void {
   }
   throughput('message.updated: addon, object', events, fresh())
   throughput('message.updated: addon, SSE text', lines, fresh())
+  for (const [name] of extraConventions(newAddon(workspace), () => JOB)) {
+    const native = newAddon(workspace)
+    const [, handle] = extraConventions(native, () => JOB).find(([other]) => other === name)!
+    throughput(`message.updated: addon, SSE text, ${name}`, lines, handle)
+  }
   const reference = newReference(workspace)
   throughput('message.updated: reference, object', events, (event) => reference.handleEvent(JOB, event))
   const referenceText = newReference(workspace)
@@ -222,6 +252,15 @@ function benchCaptures(workspace: Workspace): void {
   throughput(`captures x${rounds}: addon, SSE text, governed types only`, indexes, (i) =>
     GOVERNED.some((marker) => lines[i].includes(marker)) ? nativeFiltered.handleEvent(jobs[i], lines[i]) : skipped,
   )
+  for (const [name] of extraConventions(newAddon(workspace), () => JOB)) {
+    const native = setUp((worktree, jobId) => newAddon(workspace, worktree, jobId))
+    let current = 0
+    const [, handle] = extraConventions(native, () => jobs[current]).find(([other]) => other === name)!
+    throughput(`captures x${rounds}: addon, SSE text, ${name}`, indexes, (i) => {
+      current = i
+      return handle(lines[i])
+    })
+  }
   const referenceObject = setUp((worktree, jobId) => newReference(workspace, worktree, jobId))
   throughput(`captures x${rounds}: reference, object`, indexes, (i) => referenceObject.handleEvent(jobs[i], objects[i]))
   const referenceText = setUp((worktree, jobId) => newReference(workspace, worktree, jobId))
@@ -261,7 +300,7 @@ function report(): void {
     const name = row.name.replace(/ \(events\/s.*$/, '')
     if (!name.includes(': addon, ')) continue
     const convention = name.split(': addon, ')[1]
-    const base = convention.replace(/, governed types only$/, '')
+    const base = convention.replace(/, (governed types only|handleEvent\w+)$/, '')
     const other = byName.get(name.replace(/: addon, .*$/, `: reference, ${base}`))
     if (other) console.log(`  ${name}: ${(other.median / row.median).toFixed(2)}x`)
   }

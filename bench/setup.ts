@@ -37,11 +37,13 @@ export interface Capture {
   lines: string[]
 }
 
-/** Reads fixtures/captures/*.sse: one `data: {...}` line per event. */
+/** Reads fixtures/captures/<name>.sse, one `data: {...}` line per event,
+ * for each scenario that has a <name>.json beside it. */
 export function loadCaptures(): Capture[] {
   const folder = join(repoRoot, 'fixtures', 'captures')
-  return readdirSync(folder)
-    .filter((file) => file.endsWith('.sse'))
+  const files = new Set(readdirSync(folder))
+  return [...files]
+    .filter((file) => file.endsWith('.sse') && files.has(file.replace(/\.sse$/, '.json')))
     .sort()
     .map((file) => {
       const name = file.slice(0, -4)

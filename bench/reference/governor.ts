@@ -25,7 +25,9 @@ interface Job {
   home: string
   policy: ReferencePolicy
   toolCalls: Map<string, ToolCall>
+  /** The newest `LOG_LIMIT` decisions, a ring buffer from `logNext` on. */
   log: unknown[]
+  logNext: number
 }
 
 export interface ReferenceOutcome {
@@ -47,7 +49,7 @@ export class ReferenceGovernor {
   readonly ledger = new ReferenceLedger()
 
   registerJob(jobId: string, worktree: string, home: string, policy: { permissions: Record<string, unknown> }): void {
-    const job = { worktree, home, policy: new ReferencePolicy(policy, worktree, home), toolCalls: new Map(), log: [] }
+    const job = { worktree, home, policy: new ReferencePolicy(policy, worktree, home), toolCalls: new Map(), log: [], logNext: 0 }
     this.jobs.set(jobId, job)
   }
 
@@ -90,8 +92,8 @@ export class ReferenceGovernor {
       rule: deciding?.rule ?? 'unclassified',
       actions: verdicts,
     }
-    job.log.push({ timeMs: Date.now(), jobId, ...outcome })
-    if (job.log.length > LOG_LIMIT) job.log.shift()
+    job.log[job.logNext] = { timeMs: Date.now(), jobId, ...outcome }
+    job.logNext = (job.logNext + 1) % LOG_LIMIT
     return outcome
   }
 }

@@ -26,6 +26,7 @@ export interface Analysis {
 }
 
 const OPERATORS = ['&&', '||', ';', '|', '&', '\n']
+const OPERATOR_START = new Set(['&', '|', ';', '\n'])
 const INSTALLERS: Record<string, string[]> = {
   npm: ['install', 'i', 'add', 'ci'],
   pnpm: ['add', 'install', 'i'],
@@ -38,6 +39,10 @@ const INSTALLERS: Record<string, string[]> = {
   apt: ['install'],
 }
 const FETCHERS = new Set(['curl', 'wget'])
+const HIDDEN_CODE = new Set(['eval', 'source', '.', 'alias', 'trap', 'enable', 'hash', 'fc', 'bind', 'complete'])
+const INTERPRETERS = new Set(['python', 'python2', 'python3', 'node', 'nodejs', 'deno', 'perl', 'ruby', 'php', 'lua', 'java', 'tsx', 'ts-node', 'bash', 'sh', 'zsh'])
+const DOWNLOAD_AND_RUN = new Set(['npx', 'pnpx', 'bunx', 'uvx'])
+const RUNS_PACKAGE_CODE = new Set(['run', 'run-script', 'test', 'start', 'exec', 'x', 'dlx'])
 const WRAPPERS = new Set(['sudo', 'env', 'nohup', 'time', 'command', 'exec'])
 
 interface Token {
@@ -76,7 +81,7 @@ function tokenize(command: string): Token[] | string {
       word = ''
       inWord = false
     } else {
-      const operator = OPERATORS.find((op) => command.startsWith(op, i))
+      const operator = OPERATOR_START.has(char) ? OPERATORS.find((op) => command.startsWith(op, i)) : undefined
       if (operator && !(operator === '&' && (command[i - 1] === '>' || command[i + 1] === '>'))) {
         if (inWord) tokens.push({ text: word, operator: false })
         word = ''
@@ -135,8 +140,11 @@ function subCommand(words: string[], cwd: string, home: string): SubCommand {
   const program = first.slice(first.lastIndexOf('/') + 1)
   const text = words.join(' ')
   const sub: SubCommand = { program, args: rest, cwd, text, effects }
-  if (program === 'eval' || program === 'source' || program === '.') sub.opaque = `"${program}" runs code the analysis cannot read`
-  if ((program === 'bash' || program === 'sh') && rest.includes('-c')) sub.opaque = 'a nested shell'
+  if (HIDDEN_CODE.has(program)) sub.opaque = `"${program}" runs code the analysis cannot read`
+  const query = rest.length === 1 && ['--version', '-V', '--help'].includes(rest[0])
+  if (INTERPRETERS.has(program) && !query) sub.opaque = `"${program}" runs code that is not analysed`
+  if (DOWNLOAD_AND_RUN.has(program)) sub.opaque = `"${program}" downloads and runs a package`
+  if (INSTALLERS[program] && RUNS_PACKAGE_CODE.has(rest[0] ?? '')) sub.opaque = `"${program} ${rest[0]}" runs project or package code`
   const installVerbs = INSTALLERS[program]
   if (installVerbs && rest.length > 0 && installVerbs.includes(rest[0])) effects.push({ kind: 'installs' })
   if (FETCHERS.has(program)) {

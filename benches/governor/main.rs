@@ -115,3 +115,15 @@ fn compile_policy(bencher: Bencher, size: PolicySize) {
     let worktree = &fixtures::WORKSPACE.worktree;
     bencher.bench_local(|| mc_governance::policy::CompiledPolicy::compile(None, Some(&config), &[], worktree));
 }
+
+/// The floor of JSON handling for one `message.updated` line: building a
+/// `serde_json::Value` (what `parse_event_text` does) against only
+/// validating the text, which bounds what typed, borrowed parsing could save.
+#[divan::bench(args = ["value", "validate_only"], max_time = MAX_SECONDS)]
+fn json_message_line(bencher: Bencher, mode: &str) {
+    let text = fixtures::message_event("msg_bench_1", 30, true).to_string();
+    match mode {
+        "value" => bencher.bench_local(|| serde_json::from_str::<serde_json::Value>(black_box(&text)).is_ok()),
+        _ => bencher.bench_local(|| serde_json::from_str::<serde::de::IgnoredAny>(black_box(&text)).is_ok()),
+    }
+}
