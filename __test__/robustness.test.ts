@@ -109,16 +109,13 @@ describe('malformed events', () => {
     }
   })
 
-  it('survives deeply nested objects', () => {
+  it('rejects deeply nested objects', () => {
     let metadata: Record<string, unknown> = { filepath: `${worktree}/src/a.ts` }
-    for (let i = 0; i < 10_000; i++) metadata = { a: metadata }
+    for (let i = 0; i < 100_000; i++) metadata = { a: metadata }
     const gov = governor()
-    try {
-      const outcome = gov.handleEvent('job', asked({ metadata, patterns: [] }))
-      expect(outcome.permission?.decision).not.toBe('auto-approve')
-    } catch (error) {
-      expect(error).toBeInstanceOf(Error)
-    }
+    const error = thrown(() => gov.handleEvent('job', asked({ metadata, patterns: [] })))
+    expect(error.message).toMatch(/nesting depth/)
+    expect(gov.decisionLog('job').entries).toEqual([])
   })
 
   it('reads lone surrogates without crashing', () => {
