@@ -1,7 +1,7 @@
-// Malformed input through the Node binding: every bad event is a thrown
-// Error with a message naming the problem, the process survives, nothing
-// malformed is approved or logged; and many jobs interleaved in one
-// Governor keep their counts apart.
+// Malformed input through the Node binding. Every bad event must be a
+// thrown Error whose message names the problem, the process must survive,
+// and nothing malformed may be approved or logged. Many jobs interleaved in
+// one Governor must keep their counts apart.
 import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

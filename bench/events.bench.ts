@@ -76,8 +76,8 @@ let denied = 0
 let held = 0
 let budgetActions = 0
 
-/** What the monitor does with an outcome: reply to a permission request and
- * carry out budget actions. Counting stands in for the replies. */
+/** Acts on an outcome as the monitor does: replies to a permission request
+ * and carries out budget actions. Counters replace the replies here. */
 function act(outcome: any): void {
   const decision = outcome.permission?.decision
   if (decision === 'auto-approve') approved++
@@ -190,7 +190,7 @@ function benchLedger(workspace: Workspace): void {
   const count = quick ? 30_000 : 300_000
   const events = messageStream(count)
   const lines = events.map((event) => `data: ${JSON.stringify(event)}`)
-  // Each convention gets a fresh governor so each sees every message once.
+  // Each convention gets a fresh governor, so every message is new to it.
   const fresh = () => {
     const native = newAddon(workspace)
     return (event: unknown) => native.handleEvent(JOB, event)

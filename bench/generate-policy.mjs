@@ -14,7 +14,7 @@ function rules(count, make) {
 
 // Each category cycles through a few pattern shapes, so every matcher path
 // (absolute, anywhere and worktree-relative globs, hosts and URLs, tool
-// names, command words) holds tens of rules.
+// names, command words) has tens of rules.
 const fileEdit = rules(40, (i) => {
   switch (i % 4) {
     case 0: return { pattern: `**/secrets_${i}/**`, decision: 'deny' }

@@ -39,11 +39,17 @@ function toolPart(sessionId: string, messageId: string, callId: string, command:
 
 const workspace = createWorkspace()
 try {
+  gc?.()
+  const rssBefore = process.memoryUsage().rss
   const governor = new addon.Governor({ logLimit: LOG_LIMIT })
   governor.registerPlan('memory-plan', policy200Text, 'bench/policy-200.json')
   for (let job = 0; job < JOBS; job++) {
     governor.registerJob({ jobId: `job-${job}`, planId: 'memory-plan', worktree: workspace.worktree, home: workspace.home })
   }
+  gc?.()
+  const rssJobs = process.memoryUsage().rss
+  console.log(`rss before the governor ${mib(rssBefore)} MiB, after registering ${JOBS} jobs with the 200-rule policy ${mib(rssJobs)} MiB`)
+  console.log(`(${((rssJobs - rssBefore) / JOBS / 1024).toFixed(0)} KiB per job for its compiled policy)\n`)
 
   const commands = Object.values(SHELL_COMMANDS)
   const counts = { message: 0, tool: 0, permission: 0, errors: 0 }

@@ -83,7 +83,8 @@ export function permissionEvent(id: string, permission: string, patterns: string
   }
 }
 
-/** An assistant `message.updated` snapshot; `completed` marks the last one. */
+/** Builds an assistant `message.updated` snapshot. `completed` marks the
+ * last snapshot of a message. */
 export function messageEvent(messageId: string, sessionId: string, outputTokens: number, completed: boolean) {
   const time: Record<string, number> = { created: 1796414046819 }
   if (completed) time.completed = 1796414047900

@@ -1,7 +1,7 @@
 //! Property tests: arbitrary text and JSON never panic the event parser or
 //! the governor, a malformed permission request is never approved, and a
 //! denied sub-command joined to anything by `&&`, `;`, `||` or `|` is never
-//! approved. The fuzz targets under fuzz/ check the same on longer runs;
+//! approved unless a comment hides it. The fuzz targets under fuzz/ check the same on longer runs;
 //! these run with every `cargo test`.
 
 use mc_governance::decision::Decision;
@@ -146,13 +146,38 @@ proptest! {
     }
 
     #[test]
-    fn denied_sub_command_is_never_approved(fragment in shell_fragment(), joiner in prop::sample::select(vec![" && ", "; ", " || ", " | ", "\n"])) {
+    fn denied_sub_command_is_never_approved(fragment in shell_fragment(), joiner in prop::sample::select(vec![" && ", "; ", " || ", " | "])) {
         let governor = governor();
-        for command in [format!("{fragment}{joiner}rm -rf /tmp/x"), format!("rm -rf /tmp/x{joiner}{fragment}")] {
+        // A `#` on the fragment's last line may start a comment that really
+        // hides a denied command following on the same line.
+        let may_comment_out = fragment.rsplit('\n').next().is_some_and(|last_line| last_line.contains('#'));
+        let mut commands = vec![format!("rm -rf /tmp/x{joiner}{fragment}")];
+        if !may_comment_out {
+            commands.push(format!("{fragment}{joiner}rm -rf /tmp/x"));
+        }
+        for command in commands {
             let request = ExplainRequest { command: Some(command.clone()), ..ExplainRequest::default() };
             let explanation = governor.explain(JOB_ID, &request).unwrap();
             prop_assert_ne!(explanation.decision, Decision::AutoApprove, "approved {:?}", command);
         }
+    }
+}
+
+#[test]
+fn fuzz_findings_stay_fixed() {
+    // Found by the shell_analyse fuzz target. A comment hides the rest of its
+    // line, so only the newline form runs `rm`. brush-parser panics on the
+    // oversized IO number, and the shell module must catch that and hold.
+    let governor = governor();
+    let cases = [
+        ("find . #narg-f && rm -rf /tmp/x", Decision::AutoApprove),
+        ("find . #narg-f\nrm -rf /tmp/x", Decision::Deny),
+        ("echo hi 99999999999> build/x.txt", Decision::AskUser),
+        ("mkdir -p build && echo hiA 1111111111111111111111> build/x.txt", Decision::AskUser),
+    ];
+    for (command, expected) in cases {
+        let request = ExplainRequest { command: Some(command.to_string()), ..ExplainRequest::default() };
+        assert_eq!(governor.explain(JOB_ID, &request).unwrap().decision, expected, "{command:?}");
     }
 }
 

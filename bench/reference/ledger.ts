@@ -1,8 +1,8 @@
 // The reference ledger: tokens and USD per job, each message counted once.
 // OpenCode sends a growing snapshot of a message several times, so the
 // ledger keeps the last snapshot of each open message and adds only the
-// difference; a completed message's entry is released and its id kept in a
-// bounded set, so a repeated final snapshot adds nothing.
+// difference. A completed message's entry is released and its id goes into
+// a bounded set, so a repeated final snapshot adds nothing.
 
 export interface Totals {
   input: number

@@ -130,9 +130,9 @@ export class ReferencePolicy {
     }
   }
 
-  // Absolute patterns match the absolute path; `**/x` and bare names match
+  // Absolute patterns match the absolute path. `**/x` and bare names match
   // the worktree-relative path inside the worktree and the absolute path
-  // elsewhere; other relative patterns match inside the worktree only. A
+  // elsewhere. Other relative patterns match inside the worktree only. A
   // pattern also covers everything below the directory it names.
   private pathMatcher(pattern: string): (action: Action) => boolean {
     let anchor: 'absolute' | 'anywhere' | 'worktree'

@@ -11,9 +11,12 @@ use mc_governance::governor::{Governor, GovernorOptions, JobRegistration};
 use std::cell::RefCell;
 use std::path::PathBuf;
 
+mod parser_panics;
+
 const JOB_ID: &str = "fuzz-job";
 
 fn governor() -> Governor {
+    parser_panics::let_shell_module_catch_parser_panics();
     let worktree = std::env::temp_dir().join("mcg-fuzz-worktree");
     let _ = std::fs::create_dir_all(worktree.join("src"));
     let mut governor = Governor::new(GovernorOptions::default());
