@@ -4,6 +4,7 @@
 
 pub mod budget;
 pub mod classify;
+pub mod cost;
 pub mod decision;
 pub mod diagnostic;
 pub mod events;

@@ -1,1 +1,3 @@
 //! Placeholder until this module is written.
+
+pub mod usage;
