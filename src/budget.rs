@@ -17,7 +17,7 @@ use std::fmt;
 /// Warning thresholds when `warnAt` is not given, in percent of the cap.
 pub const DEFAULT_WARN_AT: [u8; 3] = [50, 75, 90];
 
-/// What happens once when spending reaches a cap.
+/// The action taken once when spending reaches a cap.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnExceed {
@@ -216,7 +216,7 @@ impl fmt::Display for BudgetError {
 
 impl std::error::Error for BudgetError {}
 
-/// Budget action kinds, as the monitor sees them.
+/// The kind of a budget action sent to the monitor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ActionKind {
@@ -298,7 +298,7 @@ impl CapState {
         usd.max(tokens)
     }
 
-    /// Whether spending reached the cap.
+    /// Returns whether spending reached the cap.
     pub fn is_over(&self, spent: &Totals) -> bool {
         let usd = spent.usd_micros();
         let tokens = spent.tokens.total();
@@ -348,7 +348,7 @@ fn percent_of(spent: u64, cap: u64) -> u64 {
     u64::try_from(percent).unwrap_or(u64::MAX)
 }
 
-/// Why a job is paused; it resumes when no reason is left.
+/// The reason a job is paused. A job resumes when no reason is left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PauseReason {

@@ -3,7 +3,7 @@
 //! snapshots its state.
 //!
 //! Child sessions (a `session.created` with `parentID`) roll up to the job of
-//! their parent; a session seen first in a usage event belongs to the job the
+//! their parent. A session seen first in a usage event belongs to the job the
 //! event was accounted under.
 
 use crate::budget::{
@@ -44,7 +44,7 @@ pub enum CostError {
 }
 
 impl CostError {
-    /// How to fix it, where there is a fix.
+    /// Returns how to fix the error, where there is a fix.
     pub fn help(&self) -> Option<String> {
         match self {
             CostError::SnapshotVersion { .. } => Some(format!(
@@ -449,12 +449,12 @@ impl CostTracker {
         Ok(vec![action])
     }
 
-    /// A job's run state; `None` for an unknown job.
+    /// Returns a job's run state, or `None` for an unknown job.
     pub fn job_status(&self, job: &str) -> Option<JobStatus> {
         self.state.budgets.jobs.get(job).map(|entry| entry.status())
     }
 
-    /// Totals of a job, a plan or a session.
+    /// Returns the totals of a job (or, below, of a plan or a session).
     pub fn job_totals(&self, job: &str) -> Option<Totals> {
         self.state.jobs.get(job).copied()
     }
@@ -467,8 +467,8 @@ impl CostTracker {
         self.state.sessions.get(session).map(|entry| entry.totals)
     }
 
-    /// The job's spend rate over its recent events and the projected seconds
-    /// until its cap and its plan's cap at that rate.
+    /// Computes the job's spend rate over its recent events and the projected
+    /// seconds until its cap and its plan's cap at that rate.
     pub fn forecast(&self, job: &str) -> Forecast {
         let rate = self.state.job_rates.get(job).and_then(RateWindow::rate);
         let spent = self.state.jobs.get(job).copied().unwrap_or_default();
@@ -521,7 +521,7 @@ impl CostTracker {
         }
     }
 
-    /// The whole state as JSON, with `version`.
+    /// Serialises the whole state as JSON, with `version`.
     pub fn snapshot(&self) -> Value {
         let state = serde_json::to_value(&self.state).unwrap_or(Value::Null);
         serde_json::json!({ "version": SNAPSHOT_VERSION, "state": state })

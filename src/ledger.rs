@@ -2,8 +2,8 @@
 //!
 //! The unit of counting is the `step-finish` part (one model request), keyed
 //! by part id, when a message has any; otherwise the latest message snapshot.
-//! Each open message keeps what it currently contributes to the totals; every
-//! event recomputes that contribution from the message's record and the
+//! Each open message keeps what it currently contributes to the totals. Every
+//! event recomputes that contribution from the message's record, and the
 //! caller applies the difference. Replays, duplicates and stale snapshots
 //! therefore change nothing. A message whose snapshot carries
 //! `time.completed` is final: its record is dropped and only a 64-bit
@@ -66,7 +66,7 @@ impl Totals {
         })
     }
 
-    /// Where the USD comes from.
+    /// Returns where the USD comes from.
     pub fn source(&self) -> CostSource {
         let priced = self.reported_micros > 0 || self.estimated_micros > 0;
         match (self.reported_micros > 0, self.estimated_micros > 0, self.unpriced_tokens > 0) {
@@ -90,7 +90,7 @@ pub enum CostSource {
     Unpriced,
 }
 
-/// What one message adds to the totals, attributed to one model.
+/// The amount one message adds to the totals, attributed to one model.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Contribution {
@@ -109,7 +109,7 @@ pub struct Change {
 }
 
 impl Change {
-    /// Whether the event changed nothing (a duplicate, replay or stale update).
+    /// Returns whether the event changed nothing (a duplicate, replay or stale update).
     pub fn is_empty(&self) -> bool {
         self.before == self.after
     }
@@ -170,7 +170,7 @@ impl Ledger {
         self.closed.len()
     }
 
-    /// Whether the message was completed and compacted.
+    /// Returns whether the message was completed and compacted.
     pub fn is_closed(&self, message_id: &str) -> bool {
         self.closed.contains(&fingerprint(message_id))
     }

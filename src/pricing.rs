@@ -97,12 +97,12 @@ impl fmt::Display for PricingError {
 impl std::error::Error for PricingError {}
 
 impl PricingTable {
-    /// An empty table: every model is unpriced.
+    /// Creates an empty table, in which every model is unpriced.
     pub fn empty() -> PricingTable {
         PricingTable::default()
     }
 
-    /// The table shipped in `data/pricing.json`.
+    /// Loads the table shipped in `data/pricing.json`.
     pub fn builtin() -> Result<PricingTable, PricingError> {
         let value: Value = serde_json::from_str(BUILTIN).map_err(|e| PricingError {
             message: format!("built-in pricing is not json: \"{e}\""),
@@ -154,9 +154,9 @@ impl PricingTable {
         self.models.insert(key.to_string(), price);
     }
 
-    /// The price of `model`: the exact `provider/model` key, else the only
-    /// entry whose model part equals `model.model` (so `openrouter`-style
-    /// providers find the vendor's price). `None` means unpriced.
+    /// Finds the price of `model` by its exact `provider/model` key, else by
+    /// the only entry whose model part equals `model.model`, so a reseller
+    /// such as `openrouter` finds the vendor's price. `None` means unpriced.
     pub fn lookup(&self, model: &ModelRef) -> Option<&ModelPrice> {
         if let Some(price) = self.models.get(&model.key()) {
             return Some(price);
@@ -169,12 +169,12 @@ impl PricingTable {
         }
     }
 
-    /// Number of priced models.
+    /// Returns the number of priced models.
     pub fn len(&self) -> usize {
         self.models.len()
     }
 
-    /// Whether no model is priced.
+    /// Returns whether no model is priced.
     pub fn is_empty(&self) -> bool {
         self.models.is_empty()
     }

@@ -127,7 +127,7 @@ fn extending_a_paused_job_resumes_it() {
 }
 
 #[test]
-fn a_plan_over_its_cap_pauses_every_job() {
+fn plan_cap_pauses_every_job() {
     let mut tracker = CostTracker::new(PricingTable::empty());
     tracker.configure_plan("plan", Some(&budget(json!({"plan": {"usd": 1, "warnAt": [50]}, "job": {"usd": 10}}))));
     for job in ["a", "b", "c"] {
@@ -155,7 +155,7 @@ fn a_plan_over_its_cap_pauses_every_job() {
 }
 
 #[test]
-fn the_plan_job_default_caps_each_job() {
+fn plan_job_default_caps_jobs() {
     let mut tracker = CostTracker::new(PricingTable::empty());
     tracker.configure_job("a", Some("plan"), None);
     tracker.configure_plan("plan", Some(&budget(json!({"job": {"usd": 1, "warnAt": []}}))));

@@ -44,7 +44,7 @@ fn job_usd(tracker: &CostTracker, job: &str) -> u64 {
     tracker.job_totals(job).map_or(0, |t| t.usd_micros())
 }
 
-/// One message in the order 1.18.33 sends it: empty snapshot, step, snapshot
+/// Builds one message in the order 1.18.33 sends it: empty snapshot, step, snapshot
 /// with cost, completed snapshot.
 fn one_message(session: &str, id: &str, part: &str) -> Vec<Value> {
     vec![
@@ -56,7 +56,7 @@ fn one_message(session: &str, id: &str, part: &str) -> Vec<Value> {
 }
 
 #[test]
-fn a_plain_stream_counts_each_step_once() {
+fn plain_stream_counts_each_step_once() {
     let mut tracker = CostTracker::new(PricingTable::empty());
     feed(&mut tracker, "job", &one_message("ses", "msg1", "prt1"));
     let totals = tracker.job_totals("job").unwrap_or_default();
@@ -76,7 +76,7 @@ fn every_event_sent_twice_counts_once() {
 }
 
 #[test]
-fn a_replay_after_reconnect_counts_nothing() {
+fn replay_after_reconnect_counts_nothing() {
     let mut tracker = CostTracker::new(PricingTable::empty());
     let mut stream = one_message("ses", "msg1", "prt1");
     stream.extend(one_message("ses", "msg2", "prt2"));
@@ -99,7 +99,7 @@ fn reversed_events_count_the_same() {
 }
 
 #[test]
-fn a_stale_snapshot_does_not_shrink_the_count() {
+fn stale_snapshot_keeps_larger_count() {
     let mut tracker = CostTracker::new(PricingTable::empty());
     feed(&mut tracker, "job", &[message("ses", "m", 900, 90, 0.004, None), message("ses", "m", 300, 30, 0.001, None)]);
     assert_eq!(job_usd(&tracker, "job"), 4_000);
@@ -107,7 +107,7 @@ fn a_stale_snapshot_does_not_shrink_the_count() {
 }
 
 #[test]
-fn a_message_without_a_final_update_still_counts() {
+fn unfinished_message_still_counts() {
     let mut tracker = CostTracker::new(PricingTable::empty());
     feed(&mut tracker, "job", &[message("ses", "m", 0, 0, 0.0, None), message("ses", "m", 500, 50, 0.002, None)]);
     assert_eq!(job_usd(&tracker, "job"), 2_000);

@@ -83,7 +83,7 @@ fn context_tiers_bill_the_whole_request() {
 }
 
 #[test]
-fn the_shipped_table_prices_popular_models() {
+fn shipped_table_prices_popular_models() {
     let builtin = PricingTable::builtin().expect("data/pricing.json is valid");
     for key in [
         "anthropic/claude-sonnet-4-5",
@@ -208,6 +208,21 @@ fn missing_cost_is_estimated_and_labelled() {
 }
 
 #[test]
+fn step_before_its_model_is_repriced() {
+    // The step names no model, so it is unpriced until the snapshot names one.
+    let mut events = step("a", "sonnet", 0.0);
+    events.reverse();
+    let prices = table(json!({"models": {"t/sonnet": {"input": 3, "output": 15, "cacheRead": 0.3, "cacheWrite": 3.75}}}));
+    let mut tracker = CostTracker::new(prices);
+    tracker.account("job", &events[0]).expect("accounting succeeds");
+    assert_eq!(tracker.report().unpriced_models, ["unknown/unknown"]);
+    tracker.account("job", &events[1]).expect("accounting succeeds");
+    let report = tracker.report();
+    assert!(report.unpriced_models.is_empty());
+    assert_eq!(tracker.job_totals("job").map(|t| (t.estimated_micros, t.unpriced_tokens)), Some((7_200, 0)));
+}
+
+#[test]
 fn unpriced_models_are_never_zero_dollars() {
     let tracker = tracker_with(&[step("a", "mystery", 0.0)]);
     let report = tracker.report();
@@ -219,7 +234,7 @@ fn unpriced_models_are_never_zero_dollars() {
 }
 
 #[test]
-fn reported_cost_far_from_the_table_is_a_disagreement() {
+fn far_off_reported_cost_disagrees() {
     // Table estimate 7200 µ$; reported 10000 µ$ is 39% off.
     let tracker = tracker_with(&[step("a", "sonnet", 0.01), step("b", "sonnet", 0.0072)]);
     let report = tracker.report();

@@ -1,10 +1,10 @@
 //! Usage figures read from OpenCode events.
 //!
-//! Three event shapes matter to the ledger (opencode-ai 1.18.33):
-//! `message.updated` with an assistant `info` (a snapshot of one message),
-//! `message.part.updated` with a `step-finish` part (the figures of one model
-//! request), and `session.created`/`session.updated` (the `parentID` that ties a
-//! child session to its parent). Every other event yields `None`.
+//! Three event shapes matter to the ledger (opencode-ai 1.18.33). A
+//! `message.updated` with an assistant `info` is a snapshot of one message. A
+//! `message.part.updated` with a `step-finish` part has the figures of one
+//! model request. A `session.created` or `session.updated` has the `parentID`
+//! that ties a child session to its parent. Every other event yields `None`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -128,7 +128,7 @@ pub enum UsageEvent {
 }
 
 impl UsageEvent {
-    /// The session the event belongs to.
+    /// Returns the session the event belongs to.
     pub fn session_id(&self) -> &str {
         match self {
             UsageEvent::Message(m) => &m.session_id,
@@ -147,7 +147,7 @@ pub struct UsageError {
     pub field: String,
     /// The value received, as JSON text, or `missing`.
     pub value: String,
-    /// What the field must hold.
+    /// The kind of value the field must contain.
     pub expected: &'static str,
 }
 
@@ -277,8 +277,8 @@ impl Reader<'_> {
         }
     }
 
-    /// A token count: an integer, or a float with no fractional part (JSON
-    /// written by JavaScript may spell `12` as `12.0`).
+    /// Reads a token count: an integer, or a float with no fractional part,
+    /// because JSON written by JavaScript may spell `12` as `12.0`.
     fn count(&self, holder: &Value, key: &str, path: &str) -> Result<u64, UsageError> {
         let value = holder.get(key);
         let parsed = value.and_then(|v| {
