@@ -56,7 +56,11 @@ impl BudgetConfig {
     /// every problem.
     pub fn from_value(value: &Value) -> Result<BudgetConfig, Vec<FieldProblem>> {
         let Some(object) = value.as_object() else {
-            return Err(vec![expected(&[], value, "an object such as { usd: 5, tokens: 2000000 }")]);
+            return Err(vec![expected(
+                &[],
+                value,
+                "an object such as { usd: 5, tokens: 2000000 }",
+            )]);
         };
         let nested = object.contains_key("plan") || object.contains_key("job");
         let mut problems = Vec::new();
@@ -75,7 +79,10 @@ impl BudgetConfig {
             }
             config
         } else {
-            BudgetConfig { limit: read_limit(value, &[], &mut problems), job: None }
+            BudgetConfig {
+                limit: read_limit(value, &[], &mut problems),
+                job: None,
+            }
         };
         if problems.is_empty() {
             Ok(config)
@@ -85,13 +92,26 @@ impl BudgetConfig {
     }
 }
 
-fn read_limit(value: &Value, path: &[&str], problems: &mut Vec<FieldProblem>) -> Option<BudgetLimit> {
+fn read_limit(
+    value: &Value,
+    path: &[&str],
+    problems: &mut Vec<FieldProblem>,
+) -> Option<BudgetLimit> {
     let Some(object) = value.as_object() else {
-        problems.push(expected(path, value, "an object such as { usd: 5, tokens: 2000000 }"));
+        problems.push(expected(
+            path,
+            value,
+            "an object such as { usd: 5, tokens: 2000000 }",
+        ));
         return None;
     };
     let before = problems.len();
-    let mut limit = BudgetLimit { usd_micros: None, tokens: None, warn_at: DEFAULT_WARN_AT.to_vec(), on_exceed: OnExceed::Pause };
+    let mut limit = BudgetLimit {
+        usd_micros: None,
+        tokens: None,
+        warn_at: DEFAULT_WARN_AT.to_vec(),
+        on_exceed: OnExceed::Pause,
+    };
     for (key, field) in object {
         let at = with(path, key);
         match key.as_str() {
@@ -101,17 +121,30 @@ fn read_limit(value: &Value, path: &[&str], problems: &mut Vec<FieldProblem>) ->
             },
             "tokens" => match field.as_u64() {
                 Some(tokens) => limit.tokens = Some(tokens),
-                None => problems.push(expected_at(at, field, "a non-negative whole number of tokens")),
+                None => problems.push(expected_at(
+                    at,
+                    field,
+                    "a non-negative whole number of tokens",
+                )),
             },
             "warnAt" | "warn_at" => match read_warn_at(field) {
                 Some(list) => limit.warn_at = list,
-                None => problems.push(expected_at(at, field, "a list of whole percentages between 1 and 99")),
+                None => problems.push(expected_at(
+                    at,
+                    field,
+                    "a list of whole percentages between 1 and 99",
+                )),
             },
             "onExceed" | "on_exceed" => match field.as_str().and_then(parse_on_exceed) {
                 Some(action) => limit.on_exceed = action,
                 None => problems.push(FieldProblem {
                     path: at,
-                    message: format!("unknown action \"{}\"", field.as_str().map_or_else(|| field.to_string(), str::to_string)),
+                    message: format!(
+                        "unknown action \"{}\"",
+                        field
+                            .as_str()
+                            .map_or_else(|| field.to_string(), str::to_string)
+                    ),
                     help: Some("use pause, notify-only or hard-kill".to_string()),
                 }),
             },
@@ -163,7 +196,11 @@ fn expected(path: &[&str], value: &Value, what: &str) -> FieldProblem {
 }
 
 fn expected_at(path: Vec<String>, value: &Value, what: &str) -> FieldProblem {
-    FieldProblem { path, message: format!("expected {what}, got \"{value}\""), help: None }
+    FieldProblem {
+        path,
+        message: format!("expected {what}, got \"{value}\""),
+        help: None,
+    }
 }
 
 /// Raises a cap. Only caps that exist are raised.
@@ -178,13 +215,26 @@ impl Extension {
     pub fn new(usd: Option<f64>, tokens: Option<f64>) -> Result<Extension, BudgetError> {
         let usd_micros = match usd {
             None => 0,
-            Some(value) => crate::events::usage::usd_to_micros(value)
-                .ok_or_else(|| BudgetError::InvalidExtension { field: "usd", value: value.to_string() })?,
+            Some(value) => crate::events::usage::usd_to_micros(value).ok_or_else(|| {
+                BudgetError::InvalidExtension {
+                    field: "usd",
+                    value: value.to_string(),
+                }
+            })?,
         };
         let tokens = match tokens {
             None => 0,
-            Some(value) if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value < 9.2e18 => value as u64,
-            Some(value) => return Err(BudgetError::InvalidExtension { field: "tokens", value: value.to_string() }),
+            Some(value)
+                if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value < 9.2e18 =>
+            {
+                value as u64
+            }
+            Some(value) => {
+                return Err(BudgetError::InvalidExtension {
+                    field: "tokens",
+                    value: value.to_string(),
+                })
+            }
         };
         Ok(Extension { usd_micros, tokens })
     }
@@ -205,9 +255,14 @@ impl fmt::Display for BudgetError {
         match self {
             BudgetError::UnknownJob(id) => write!(f, "unknown job \"{id}\""),
             BudgetError::UnknownPlan(id) => write!(f, "unknown plan \"{id}\""),
-            BudgetError::NoBudget { scope, id } => write!(f, "{scope} \"{id}\" has no budget to extend"),
+            BudgetError::NoBudget { scope, id } => {
+                write!(f, "{scope} \"{id}\" has no budget to extend")
+            }
             BudgetError::InvalidExtension { field, value } => {
-                write!(f, "extension {field} \"{value}\" is not a non-negative finite number")
+                write!(
+                    f,
+                    "extension {field} \"{value}\" is not a non-negative finite number"
+                )
             }
             BudgetError::Overflow => write!(f, "extended cap overflows"),
         }
@@ -288,13 +343,23 @@ pub enum Crossing {
 
 impl CapState {
     pub fn new(limit: BudgetLimit) -> CapState {
-        CapState { limit, fired: BTreeSet::new(), exceeded: false }
+        CapState {
+            limit,
+            fired: BTreeSet::new(),
+            exceeded: false,
+        }
     }
 
     /// Percent of the cap spent (the larger of USD and tokens), rounded down.
     pub fn percent(&self, spent: &Totals) -> u64 {
-        let usd = self.limit.usd_micros.map_or(0, |cap| percent_of(spent.usd_micros(), cap));
-        let tokens = self.limit.tokens.map_or(0, |cap| percent_of(spent.tokens.total(), cap));
+        let usd = self
+            .limit
+            .usd_micros
+            .map_or(0, |cap| percent_of(spent.usd_micros(), cap));
+        let tokens = self
+            .limit
+            .tokens
+            .map_or(0, |cap| percent_of(spent.tokens.total(), cap));
         usd.max(tokens)
     }
 
@@ -302,8 +367,14 @@ impl CapState {
     pub fn is_over(&self, spent: &Totals) -> bool {
         let usd = spent.usd_micros();
         let tokens = spent.tokens.total();
-        let over_usd = self.limit.usd_micros.is_some_and(|cap| usd > 0 && usd >= cap);
-        let over_tokens = self.limit.tokens.is_some_and(|cap| tokens > 0 && tokens >= cap);
+        let over_usd = self
+            .limit
+            .usd_micros
+            .is_some_and(|cap| usd > 0 && usd >= cap);
+        let over_tokens = self
+            .limit
+            .tokens
+            .is_some_and(|cap| tokens > 0 && tokens >= cap);
         over_usd || over_tokens
     }
 
@@ -328,13 +399,18 @@ impl CapState {
     /// new caps put back ahead of `spent`.
     pub fn extend(&mut self, extension: Extension, spent: &Totals) -> Result<(), BudgetError> {
         if let Some(cap) = self.limit.usd_micros.as_mut() {
-            *cap = cap.checked_add(extension.usd_micros).ok_or(BudgetError::Overflow)?;
+            *cap = cap
+                .checked_add(extension.usd_micros)
+                .ok_or(BudgetError::Overflow)?;
         }
         if let Some(cap) = self.limit.tokens.as_mut() {
-            *cap = cap.checked_add(extension.tokens).ok_or(BudgetError::Overflow)?;
+            *cap = cap
+                .checked_add(extension.tokens)
+                .ok_or(BudgetError::Overflow)?;
         }
         let percent = self.percent(spent);
-        self.fired.retain(|&threshold| u64::from(threshold) <= percent);
+        self.fired
+            .retain(|&threshold| u64::from(threshold) <= percent);
         self.exceeded = self.is_over(spent);
         Ok(())
     }
@@ -398,13 +474,35 @@ pub fn micros_to_usd(micros: u64) -> f64 {
 }
 
 /// Builds the user-facing action for a crossing.
-pub fn action_for(crossing: Crossing, scope: ScopeKind, id: &str, cap: &CapState, spent: &Totals) -> BudgetAction {
+pub fn action_for(
+    crossing: Crossing,
+    scope: ScopeKind,
+    id: &str,
+    cap: &CapState,
+    spent: &Totals,
+) -> BudgetAction {
     let (kind, threshold, text) = match crossing {
-        Crossing::Warn(percent) => (ActionKind::Warning, Some(percent), format!("reached {percent}% of its budget")),
+        Crossing::Warn(percent) => (
+            ActionKind::Warning,
+            Some(percent),
+            format!("reached {percent}% of its budget"),
+        ),
         Crossing::Exceeded => match cap.limit.on_exceed {
-            OnExceed::Pause => (ActionKind::Pause, None, "reached its budget; paused until the budget is extended".to_string()),
-            OnExceed::NotifyOnly => (ActionKind::Notify, None, "reached its budget; continuing (notify-only)".to_string()),
-            OnExceed::HardKill => (ActionKind::Kill, None, "reached its budget; killed".to_string()),
+            OnExceed::Pause => (
+                ActionKind::Pause,
+                None,
+                "reached its budget; paused until the budget is extended".to_string(),
+            ),
+            OnExceed::NotifyOnly => (
+                ActionKind::Notify,
+                None,
+                "reached its budget; continuing (notify-only)".to_string(),
+            ),
+            OnExceed::HardKill => (
+                ActionKind::Kill,
+                None,
+                "reached its budget; killed".to_string(),
+            ),
         },
     };
     let noun = match scope {
@@ -419,7 +517,11 @@ pub fn action_for(crossing: Crossing, scope: ScopeKind, id: &str, cap: &CapState
         threshold_percent: threshold,
         jobs: Vec::new(),
         sessions: Vec::new(),
-        message: format!("{noun} \"{id}\" {text}: spent ${:.6} and {} tokens", micros_to_usd(spent.usd_micros()), spent.tokens.total()),
+        message: format!(
+            "{noun} \"{id}\" {text}: spent ${:.6} and {} tokens",
+            micros_to_usd(spent.usd_micros()),
+            spent.tokens.total()
+        ),
         spent_usd: micros_to_usd(spent.usd_micros()),
         cap_usd: cap.limit.usd_micros.map(micros_to_usd),
         spent_tokens: spent.tokens.total(),
@@ -439,11 +541,18 @@ impl Budgets {
     /// Registers or updates a plan. Jobs of the plan without their own cap
     /// take its job default.
     pub fn configure_plan(&mut self, plan: &str, config: Option<&BudgetConfig>) {
-        let entry = self.plans.entry(plan.to_string()).or_insert(PlanBudget { cap: None, job_default: None });
+        let entry = self.plans.entry(plan.to_string()).or_insert(PlanBudget {
+            cap: None,
+            job_default: None,
+        });
         entry.cap = config.and_then(|c| c.limit.clone()).map(CapState::new);
         entry.job_default = config.and_then(|c| c.job.clone());
         let default = entry.job_default.clone();
-        for job in self.jobs.values_mut().filter(|j| j.plan.as_deref() == Some(plan) && !j.own_cap) {
+        for job in self
+            .jobs
+            .values_mut()
+            .filter(|j| j.plan.as_deref() == Some(plan) && !j.own_cap)
+        {
             job.cap = default.clone().map(CapState::new);
         }
     }
@@ -451,7 +560,9 @@ impl Budgets {
     /// Registers or updates a job. `config.limit` is its own cap.
     pub fn configure_job(&mut self, job: &str, plan: Option<&str>, config: Option<&BudgetConfig>) {
         let own = config.and_then(|c| c.limit.clone());
-        let default = plan.and_then(|p| self.plans.get(p)).and_then(|p| p.job_default.clone());
+        let default = plan
+            .and_then(|p| self.plans.get(p))
+            .and_then(|p| p.job_default.clone());
         let entry = self.jobs.entry(job.to_string()).or_insert(JobBudget {
             plan: None,
             cap: None,
@@ -463,7 +574,10 @@ impl Budgets {
         entry.own_cap = own.is_some();
         entry.cap = own.or(default).map(CapState::new);
         if let Some(plan) = plan {
-            self.plans.entry(plan.to_string()).or_insert(PlanBudget { cap: None, job_default: None });
+            self.plans.entry(plan.to_string()).or_insert(PlanBudget {
+                cap: None,
+                job_default: None,
+            });
         }
     }
 }

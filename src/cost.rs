@@ -7,8 +7,8 @@
 //! event was accounted under.
 
 use crate::budget::{
-    action_for, micros_to_usd, ActionKind, BudgetAction, BudgetConfig, BudgetError, Budgets, CapState, Crossing,
-    Extension, JobStatus, OnExceed, PauseReason, ScopeKind,
+    action_for, micros_to_usd, ActionKind, BudgetAction, BudgetConfig, BudgetError, Budgets,
+    CapState, Crossing, Extension, JobStatus, OnExceed, PauseReason, ScopeKind,
 };
 use crate::events::usage::{SessionInfo, Tokens, UsageEvent};
 use crate::ledger::{Change, CostSource, Ledger, LedgerError, Totals};
@@ -36,11 +36,17 @@ pub enum CostError {
     Ledger(LedgerError),
     Budget(BudgetError),
     /// A total left the range of `u64`.
-    Overflow { scope: String },
+    Overflow {
+        scope: String,
+    },
     /// The snapshot's `version` is missing or not one this build reads.
-    SnapshotVersion { found: String },
+    SnapshotVersion {
+        found: String,
+    },
     /// The snapshot's body does not match the format.
-    Snapshot { reason: String },
+    Snapshot {
+        reason: String,
+    },
 }
 
 impl CostError {
@@ -64,7 +70,9 @@ impl fmt::Display for CostError {
             CostError::Ledger(error) => error.fmt(f),
             CostError::Budget(error) => error.fmt(f),
             CostError::Overflow { scope } => write!(f, "totals of \"{scope}\" overflow"),
-            CostError::SnapshotVersion { found } => write!(f, "unsupported cost snapshot version \"{found}\""),
+            CostError::SnapshotVersion { found } => {
+                write!(f, "unsupported cost snapshot version \"{found}\"")
+            }
             CostError::Snapshot { reason } => write!(f, "invalid cost snapshot: \"{reason}\""),
         }
     }
@@ -110,7 +118,11 @@ impl RateWindow {
         if self.samples.back().is_some_and(|last| ms < last.ms) {
             return; // out-of-order time: the totals are right, the slope would not be
         }
-        self.samples.push_back(Sample { ms, usd_micros: totals.usd_micros(), tokens: totals.tokens.total() });
+        self.samples.push_back(Sample {
+            ms,
+            usd_micros: totals.usd_micros(),
+            tokens: totals.tokens.total(),
+        });
         while self.samples.len() > RATE_SAMPLES {
             self.samples.pop_front();
         }
@@ -231,7 +243,10 @@ pub struct CostReport {
 
 impl CostTracker {
     pub fn new(pricing: PricingTable) -> CostTracker {
-        CostTracker { pricing, state: State::default() }
+        CostTracker {
+            pricing,
+            state: State::default(),
+        }
     }
 
     /// Registers a plan and its budget (`limit` caps the plan, `job` is the
@@ -253,12 +268,18 @@ impl CostTracker {
     /// Ties a session to a job, or to its parent's job when the parent is known.
     pub fn attach_session(&mut self, session: &str, job: &str, parent: Option<&str>) {
         self.ensure_job(job);
-        let parent_job = parent.and_then(|p| self.state.sessions.get(p)).map(|entry| entry.job.clone());
-        let entry = self.state.sessions.entry(session.to_string()).or_insert_with(|| SessionEntry {
-            job: parent_job.unwrap_or_else(|| job.to_string()),
-            parent: None,
-            totals: Totals::default(),
-        });
+        let parent_job = parent
+            .and_then(|p| self.state.sessions.get(p))
+            .map(|entry| entry.job.clone());
+        let entry = self
+            .state
+            .sessions
+            .entry(session.to_string())
+            .or_insert_with(|| SessionEntry {
+                job: parent_job.unwrap_or_else(|| job.to_string()),
+                parent: None,
+                totals: Totals::default(),
+            });
         if entry.parent.is_none() {
             entry.parent = parent.map(str::to_string);
         }
@@ -266,9 +287,16 @@ impl CostTracker {
 
     /// Counts one event under `job` (the job whose event stream carried it)
     /// and returns the budget actions it triggered.
-    pub fn account(&mut self, job: &str, event: &UsageEvent) -> Result<Vec<BudgetAction>, CostError> {
+    pub fn account(
+        &mut self,
+        job: &str,
+        event: &UsageEvent,
+    ) -> Result<Vec<BudgetAction>, CostError> {
         let change = match event {
-            UsageEvent::Session(SessionInfo { session_id, parent_id }) => {
+            UsageEvent::Session(SessionInfo {
+                session_id,
+                parent_id,
+            }) => {
                 self.attach_session(session_id, job, parent_id.as_deref());
                 return Ok(Vec::new());
             }
@@ -295,7 +323,10 @@ impl CostTracker {
 
     fn apply(&mut self, change: &Change) -> Result<Vec<BudgetAction>, CostError> {
         let state = &mut self.state;
-        let session = state.sessions.get_mut(&change.session_id).ok_or_else(|| overflow(&change.session_id))?;
+        let session = state
+            .sessions
+            .get_mut(&change.session_id)
+            .ok_or_else(|| overflow(&change.session_id))?;
         update(&mut session.totals, change, &change.session_id)?;
         let job = session.job.clone();
         update(state.jobs.entry(job.clone()).or_default(), change, &job)?;
@@ -306,15 +337,27 @@ impl CostTracker {
         let before_key = model_key(&change.before);
         let after_key = model_key(&change.after);
         let model = state.models.entry(before_key.clone()).or_default();
-        *model = model.checked_sub(&change.before.totals).ok_or_else(|| overflow(&before_key))?;
+        *model = model
+            .checked_sub(&change.before.totals)
+            .ok_or_else(|| overflow(&before_key))?;
         let model = state.models.entry(after_key.clone()).or_default();
-        *model = model.checked_add(&change.after.totals).ok_or_else(|| overflow(&after_key))?;
+        *model = model
+            .checked_add(&change.after.totals)
+            .ok_or_else(|| overflow(&after_key))?;
         if let Some(ms) = change.at_ms {
             if let Some(totals) = state.jobs.get(&job) {
-                state.job_rates.entry(job.clone()).or_default().push(ms, totals);
+                state
+                    .job_rates
+                    .entry(job.clone())
+                    .or_default()
+                    .push(ms, totals);
             }
             if let Some(totals) = plan.as_ref().and_then(|p| state.plans.get(p)) {
-                state.plan_rates.entry(plan.clone().unwrap_or_default()).or_default().push(ms, totals);
+                state
+                    .plan_rates
+                    .entry(plan.clone().unwrap_or_default())
+                    .or_default()
+                    .push(ms, totals);
             }
         }
         let mut actions = self.check_job(&job);
@@ -325,19 +368,30 @@ impl CostTracker {
     }
 
     fn sessions_of(&self, job: &str) -> Vec<String> {
-        self.state.sessions.iter().filter(|(_, s)| s.job == job).map(|(id, _)| id.clone()).collect()
+        self.state
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.job == job)
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     fn jobs_of(&self, plan: &str) -> Vec<String> {
         let jobs = self.state.budgets.jobs.iter();
-        jobs.filter(|(_, j)| j.plan.as_deref() == Some(plan)).map(|(id, _)| id.clone()).collect()
+        jobs.filter(|(_, j)| j.plan.as_deref() == Some(plan))
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     fn check_job(&mut self, job: &str) -> Vec<BudgetAction> {
         let spent = self.state.jobs.get(job).copied().unwrap_or_default();
         let sessions = self.sessions_of(job);
-        let Some(entry) = self.state.budgets.jobs.get_mut(job) else { return Vec::new() };
-        let Some(cap) = entry.cap.as_mut() else { return Vec::new() };
+        let Some(entry) = self.state.budgets.jobs.get_mut(job) else {
+            return Vec::new();
+        };
+        let Some(cap) = entry.cap.as_mut() else {
+            return Vec::new();
+        };
         let mut actions = Vec::new();
         for crossing in cap.check(&spent) {
             let mut action = action_for(crossing, ScopeKind::Job, job, cap, &spent);
@@ -361,17 +415,34 @@ impl CostTracker {
     fn check_plan(&mut self, plan: &str) -> Vec<BudgetAction> {
         let spent = self.state.plans.get(plan).copied().unwrap_or_default();
         let jobs = self.jobs_of(plan);
-        let crossings = match self.state.budgets.plans.get_mut(plan).and_then(|p| p.cap.as_mut()) {
+        let crossings = match self
+            .state
+            .budgets
+            .plans
+            .get_mut(plan)
+            .and_then(|p| p.cap.as_mut())
+        {
             Some(cap) => cap.check(&spent),
             None => return Vec::new(),
         };
-        let Some(cap) = self.state.budgets.plans.get(plan).and_then(|p| p.cap.clone()) else { return Vec::new() };
+        let Some(cap) = self
+            .state
+            .budgets
+            .plans
+            .get(plan)
+            .and_then(|p| p.cap.clone())
+        else {
+            return Vec::new();
+        };
         let mut actions = Vec::new();
         for crossing in crossings {
             let mut action = action_for(crossing, ScopeKind::Plan, plan, &cap, &spent);
             if crossing == Crossing::Exceeded {
                 let running = self.stop_running_jobs(&jobs, cap.limit.on_exceed);
-                action.sessions = running.iter().flat_map(|job| self.sessions_of(job)).collect();
+                action.sessions = running
+                    .iter()
+                    .flat_map(|job| self.sessions_of(job))
+                    .collect();
                 action.jobs = running;
             } else {
                 action.jobs = jobs.clone();
@@ -385,7 +456,9 @@ impl CostTracker {
     fn stop_running_jobs(&mut self, jobs: &[String], on_exceed: OnExceed) -> Vec<String> {
         let mut running = Vec::new();
         for job in jobs {
-            let Some(entry) = self.state.budgets.jobs.get_mut(job) else { continue };
+            let Some(entry) = self.state.budgets.jobs.get_mut(job) else {
+                continue;
+            };
             if entry.status() != JobStatus::Running {
                 continue;
             }
@@ -403,14 +476,28 @@ impl CostTracker {
 
     /// Raises a job's cap. Returns a `resume` action when that lifts the job's
     /// pause (and its plan does not hold it paused).
-    pub fn extend_job(&mut self, job: &str, extension: Extension) -> Result<Vec<BudgetAction>, CostError> {
+    pub fn extend_job(
+        &mut self,
+        job: &str,
+        extension: Extension,
+    ) -> Result<Vec<BudgetAction>, CostError> {
         let spent = self.state.jobs.get(job).copied().unwrap_or_default();
-        let entry = self.state.budgets.jobs.get_mut(job).ok_or_else(|| BudgetError::UnknownJob(job.to_string()))?;
-        let no_budget = || BudgetError::NoBudget { scope: "job", id: job.to_string() };
+        let entry = self
+            .state
+            .budgets
+            .jobs
+            .get_mut(job)
+            .ok_or_else(|| BudgetError::UnknownJob(job.to_string()))?;
+        let no_budget = || BudgetError::NoBudget {
+            scope: "job",
+            id: job.to_string(),
+        };
         let cap = entry.cap.as_mut().ok_or_else(no_budget)?;
         cap.extend(extension, &spent)?;
         let cap = cap.clone();
-        let resumed = !cap.exceeded && entry.paused_by.remove(&PauseReason::Job) && entry.status() == JobStatus::Running;
+        let resumed = !cap.exceeded
+            && entry.paused_by.remove(&PauseReason::Job)
+            && entry.status() == JobStatus::Running;
         let plan = entry.plan.clone();
         if !resumed {
             return Ok(Vec::new());
@@ -424,10 +511,22 @@ impl CostTracker {
 
     /// Raises a plan's cap. Returns one `resume` action listing the jobs the
     /// plan had paused that can now run.
-    pub fn extend_plan(&mut self, plan: &str, extension: Extension) -> Result<Vec<BudgetAction>, CostError> {
+    pub fn extend_plan(
+        &mut self,
+        plan: &str,
+        extension: Extension,
+    ) -> Result<Vec<BudgetAction>, CostError> {
         let spent = self.state.plans.get(plan).copied().unwrap_or_default();
-        let entry = self.state.budgets.plans.get_mut(plan).ok_or_else(|| BudgetError::UnknownPlan(plan.to_string()))?;
-        let cap = entry.cap.as_mut().ok_or_else(|| BudgetError::NoBudget { scope: "plan", id: plan.to_string() })?;
+        let entry = self
+            .state
+            .budgets
+            .plans
+            .get_mut(plan)
+            .ok_or_else(|| BudgetError::UnknownPlan(plan.to_string()))?;
+        let cap = entry.cap.as_mut().ok_or_else(|| BudgetError::NoBudget {
+            scope: "plan",
+            id: plan.to_string(),
+        })?;
         cap.extend(extension, &spent)?;
         if cap.exceeded {
             return Ok(Vec::new());
@@ -435,7 +534,9 @@ impl CostTracker {
         let cap = cap.clone();
         let mut resumed = Vec::new();
         for job in self.jobs_of(plan) {
-            let Some(entry) = self.state.budgets.jobs.get_mut(&job) else { continue };
+            let Some(entry) = self.state.budgets.jobs.get_mut(&job) else {
+                continue;
+            };
             if entry.paused_by.remove(&PauseReason::Plan) && entry.status() == JobStatus::Running {
                 resumed.push(job);
             }
@@ -444,7 +545,10 @@ impl CostTracker {
             return Ok(Vec::new());
         }
         let mut action = resume_action(ScopeKind::Plan, plan, &cap, &spent);
-        action.sessions = resumed.iter().flat_map(|job| self.sessions_of(job)).collect();
+        action.sessions = resumed
+            .iter()
+            .flat_map(|job| self.sessions_of(job))
+            .collect();
         action.jobs = resumed;
         Ok(vec![action])
     }
@@ -472,10 +576,27 @@ impl CostTracker {
     pub fn forecast(&self, job: &str) -> Forecast {
         let rate = self.state.job_rates.get(job).and_then(RateWindow::rate);
         let spent = self.state.jobs.get(job).copied().unwrap_or_default();
-        let job_cap = self.state.budgets.jobs.get(job).and_then(|j| j.cap.as_ref());
-        let plan = self.state.budgets.jobs.get(job).and_then(|j| j.plan.clone());
-        let plan_cap = plan.as_ref().and_then(|p| self.state.budgets.plans.get(p)).and_then(|p| p.cap.as_ref());
-        let plan_spent = plan.as_ref().and_then(|p| self.state.plans.get(p)).copied().unwrap_or_default();
+        let job_cap = self
+            .state
+            .budgets
+            .jobs
+            .get(job)
+            .and_then(|j| j.cap.as_ref());
+        let plan = self
+            .state
+            .budgets
+            .jobs
+            .get(job)
+            .and_then(|j| j.plan.clone());
+        let plan_cap = plan
+            .as_ref()
+            .and_then(|p| self.state.budgets.plans.get(p))
+            .and_then(|p| p.cap.as_ref());
+        let plan_spent = plan
+            .as_ref()
+            .and_then(|p| self.state.plans.get(p))
+            .copied()
+            .unwrap_or_default();
         Forecast {
             job_id: job.to_string(),
             usd_per_hour: rate.map(|(usd, _)| usd * 3600.0 / 1_000_000.0),
@@ -491,14 +612,24 @@ impl CostTracker {
         for totals in self.state.models.values() {
             total = total.checked_add(totals).unwrap_or(total);
         }
-        let plans = self.state.plans.iter().map(|(id, t)| totals_report(id, t, None, None)).collect();
+        let plans = self
+            .state
+            .plans
+            .iter()
+            .map(|(id, t)| totals_report(id, t, None, None))
+            .collect();
         let jobs = self
             .state
             .jobs
             .iter()
             .map(|(id, t)| {
                 let budget = self.state.budgets.jobs.get(id);
-                totals_report(id, t, budget.and_then(|b| b.plan.clone()), budget.map(|b| b.status()))
+                totals_report(
+                    id,
+                    t,
+                    budget.and_then(|b| b.plan.clone()),
+                    budget.map(|b| b.status()),
+                )
             })
             .collect();
         let sessions = self
@@ -508,14 +639,23 @@ impl CostTracker {
             .map(|(id, s)| totals_report(id, &s.totals, Some(s.job.clone()), None))
             .collect();
         let models = self.state.models.iter().filter(|(_, t)| t.requests > 0);
-        let unpriced_models = models.clone().filter(|(_, t)| t.unpriced_tokens > 0).map(|(id, _)| id.clone()).collect();
-        let disagreements = models.clone().filter_map(|(id, t)| disagreement(id, t)).collect();
+        let unpriced_models = models
+            .clone()
+            .filter(|(_, t)| t.unpriced_tokens > 0)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let disagreements = models
+            .clone()
+            .filter_map(|(id, t)| disagreement(id, t))
+            .collect();
         CostReport {
             total: totals_report("total", &total, None, None),
             plans,
             jobs,
             sessions,
-            models: models.map(|(id, t)| totals_report(id, t, None, None)).collect(),
+            models: models
+                .map(|(id, t)| totals_report(id, t, None, None))
+                .collect(),
             unpriced_models,
             disagreements,
         }
@@ -535,36 +675,55 @@ impl CostTracker {
             return Err(CostError::SnapshotVersion { found });
         }
         let body = snapshot.get("state").cloned().unwrap_or(Value::Null);
-        let state: State = serde_json::from_value(body).map_err(|e| CostError::Snapshot { reason: e.to_string() })?;
+        let state: State = serde_json::from_value(body).map_err(|e| CostError::Snapshot {
+            reason: e.to_string(),
+        })?;
         Ok(CostTracker { pricing, state })
     }
 }
 
 fn overflow(scope: &str) -> CostError {
-    CostError::Overflow { scope: scope.to_string() }
+    CostError::Overflow {
+        scope: scope.to_string(),
+    }
 }
 
 fn update(totals: &mut Totals, change: &Change, scope: &str) -> Result<(), CostError> {
-    let next = totals.checked_sub(&change.before.totals).and_then(|t| t.checked_add(&change.after.totals));
+    let next = totals
+        .checked_sub(&change.before.totals)
+        .and_then(|t| t.checked_add(&change.after.totals));
     *totals = next.ok_or_else(|| overflow(scope))?;
     Ok(())
 }
 
 fn model_key(contribution: &crate::ledger::Contribution) -> String {
-    contribution.model.as_ref().map_or_else(|| "unknown/unknown".to_string(), |m| m.key())
+    contribution
+        .model
+        .as_ref()
+        .map_or_else(|| "unknown/unknown".to_string(), |m| m.key())
 }
 
 fn resume_action(scope: ScopeKind, id: &str, cap: &CapState, spent: &Totals) -> BudgetAction {
     let mut action = action_for(Crossing::Exceeded, scope, id, cap, spent);
     action.kind = ActionKind::Resume;
-    let noun = if scope == ScopeKind::Job { "job" } else { "plan" };
+    let noun = if scope == ScopeKind::Job {
+        "job"
+    } else {
+        "plan"
+    };
     action.message = format!("{noun} \"{id}\" budget extended; resuming");
     action
 }
 
 fn seconds_to(cap: &CapState, spent: &Totals, (usd_rate, token_rate): (f64, f64)) -> Option<f64> {
-    let usd = cap.limit.usd_micros.and_then(|c| remaining(c, spent.usd_micros(), usd_rate));
-    let tokens = cap.limit.tokens.and_then(|c| remaining(c, spent.tokens.total(), token_rate));
+    let usd = cap
+        .limit
+        .usd_micros
+        .and_then(|c| remaining(c, spent.usd_micros(), usd_rate));
+    let tokens = cap
+        .limit
+        .tokens
+        .and_then(|c| remaining(c, spent.tokens.total(), token_rate));
     match (usd, tokens) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -579,7 +738,12 @@ fn remaining(cap: u64, spent: u64, per_second: f64) -> Option<f64> {
     (per_second > 0.0).then(|| left as f64 / per_second)
 }
 
-fn totals_report(id: &str, totals: &Totals, parent: Option<String>, status: Option<JobStatus>) -> TotalsReport {
+fn totals_report(
+    id: &str,
+    totals: &Totals,
+    parent: Option<String>,
+    status: Option<JobStatus>,
+) -> TotalsReport {
     TotalsReport {
         id: id.to_string(),
         tokens: TokenReport::from(&totals.tokens),
@@ -598,7 +762,8 @@ fn disagreement(model: &str, totals: &Totals) -> Option<Disagreement> {
     let reported = totals.checked_reported_micros;
     let estimated = totals.checked_estimated_micros;
     let difference = reported.abs_diff(estimated);
-    let relative = u128::from(difference) * 100 > u128::from(estimated) * u128::from(DISAGREEMENT_PERCENT);
+    let relative =
+        u128::from(difference) * 100 > u128::from(estimated) * u128::from(DISAGREEMENT_PERCENT);
     (difference > DISAGREEMENT_FLOOR_MICROS && relative).then(|| Disagreement {
         model: model.to_string(),
         reported_usd: micros_to_usd(reported),

@@ -48,8 +48,12 @@ impl Totals {
             estimated_micros: self.estimated_micros.checked_add(other.estimated_micros)?,
             unpriced_tokens: self.unpriced_tokens.checked_add(other.unpriced_tokens)?,
             requests: self.requests.checked_add(other.requests)?,
-            checked_reported_micros: self.checked_reported_micros.checked_add(other.checked_reported_micros)?,
-            checked_estimated_micros: self.checked_estimated_micros.checked_add(other.checked_estimated_micros)?,
+            checked_reported_micros: self
+                .checked_reported_micros
+                .checked_add(other.checked_reported_micros)?,
+            checked_estimated_micros: self
+                .checked_estimated_micros
+                .checked_add(other.checked_estimated_micros)?,
         })
     }
 
@@ -61,15 +65,23 @@ impl Totals {
             estimated_micros: self.estimated_micros.checked_sub(other.estimated_micros)?,
             unpriced_tokens: self.unpriced_tokens.checked_sub(other.unpriced_tokens)?,
             requests: self.requests.checked_sub(other.requests)?,
-            checked_reported_micros: self.checked_reported_micros.checked_sub(other.checked_reported_micros)?,
-            checked_estimated_micros: self.checked_estimated_micros.checked_sub(other.checked_estimated_micros)?,
+            checked_reported_micros: self
+                .checked_reported_micros
+                .checked_sub(other.checked_reported_micros)?,
+            checked_estimated_micros: self
+                .checked_estimated_micros
+                .checked_sub(other.checked_estimated_micros)?,
         })
     }
 
     /// Returns where the USD comes from.
     pub fn source(&self) -> CostSource {
         let priced = self.reported_micros > 0 || self.estimated_micros > 0;
-        match (self.reported_micros > 0, self.estimated_micros > 0, self.unpriced_tokens > 0) {
+        match (
+            self.reported_micros > 0,
+            self.estimated_micros > 0,
+            self.unpriced_tokens > 0,
+        ) {
             (_, _, true) if !priced => CostSource::Unpriced,
             (true, false, false) => CostSource::Reported,
             (false, true, false) => CostSource::Estimated,
@@ -126,7 +138,10 @@ impl fmt::Display for LedgerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LedgerError::Overflow { message_id } => {
-                write!(f, "usage of message \"{message_id}\" overflows the ledger's counters")
+                write!(
+                    f,
+                    "usage of message \"{message_id}\" overflows the ledger's counters"
+                )
             }
         }
     }
@@ -176,16 +191,25 @@ impl Ledger {
     }
 
     /// Counts a message snapshot. `None` when the message is already final.
-    pub fn record_message(&mut self, snapshot: &MessageSnapshot, pricing: &PricingTable) -> Result<Option<Change>, LedgerError> {
+    pub fn record_message(
+        &mut self,
+        snapshot: &MessageSnapshot,
+        pricing: &PricingTable,
+    ) -> Result<Option<Change>, LedgerError> {
         if self.is_closed(&snapshot.message_id) {
             return Ok(None);
         }
-        let entry = self.open.entry(snapshot.message_id.clone()).or_insert_with(|| OpenMessage {
-            session_id: snapshot.session_id.clone(),
-            ..OpenMessage::default()
-        });
+        let entry = self
+            .open
+            .entry(snapshot.message_id.clone())
+            .or_insert_with(|| OpenMessage {
+                session_id: snapshot.session_id.clone(),
+                ..OpenMessage::default()
+            });
         entry.model = Some(snapshot.model.clone());
-        let newer = entry.snapshot.is_none_or(|old| is_not_older(&snapshot.figures, &old));
+        let newer = entry
+            .snapshot
+            .is_none_or(|old| is_not_older(&snapshot.figures, &old));
         if newer || snapshot.completed_ms.is_some() {
             entry.snapshot = Some(snapshot.figures);
         }
@@ -199,15 +223,25 @@ impl Ledger {
     }
 
     /// Counts a step-finish part. `None` when its message is already final.
-    pub fn record_step(&mut self, step: &StepFinish, pricing: &PricingTable) -> Result<Option<Change>, LedgerError> {
+    pub fn record_step(
+        &mut self,
+        step: &StepFinish,
+        pricing: &PricingTable,
+    ) -> Result<Option<Change>, LedgerError> {
         if self.is_closed(&step.message_id) {
             return Ok(None);
         }
-        let entry = self.open.entry(step.message_id.clone()).or_insert_with(|| OpenMessage {
-            session_id: step.session_id.clone(),
-            ..OpenMessage::default()
-        });
-        let keep = entry.steps.get(&step.part_id).is_none_or(|old| is_not_older(&step.figures, old));
+        let entry = self
+            .open
+            .entry(step.message_id.clone())
+            .or_insert_with(|| OpenMessage {
+                session_id: step.session_id.clone(),
+                ..OpenMessage::default()
+            });
+        let keep = entry
+            .steps
+            .get(&step.part_id)
+            .is_none_or(|old| is_not_older(&step.figures, old));
         if keep {
             entry.steps.insert(step.part_id.clone(), step.figures);
         }
@@ -223,8 +257,15 @@ fn is_not_older(new: &Figures, old: &Figures) -> bool {
     new_key >= old_key
 }
 
-fn recount(message_id: &str, entry: &mut OpenMessage, pricing: &PricingTable, at_ms: Option<u64>) -> Result<Change, LedgerError> {
-    let overflow = || LedgerError::Overflow { message_id: message_id.to_string() };
+fn recount(
+    message_id: &str,
+    entry: &mut OpenMessage,
+    pricing: &PricingTable,
+    at_ms: Option<u64>,
+) -> Result<Change, LedgerError> {
+    let overflow = || LedgerError::Overflow {
+        message_id: message_id.to_string(),
+    };
     let units: Vec<Figures> = if entry.steps.is_empty() {
         entry.snapshot.into_iter().collect()
     } else {
@@ -235,14 +276,26 @@ fn recount(message_id: &str, entry: &mut OpenMessage, pricing: &PricingTable, at
         let unit = price_unit(figures, entry.model.as_ref(), pricing).ok_or_else(overflow)?;
         totals = totals.checked_add(&unit).ok_or_else(overflow)?;
     }
-    let after = Contribution { model: entry.model.clone(), totals };
+    let after = Contribution {
+        model: entry.model.clone(),
+        totals,
+    };
     let before = std::mem::replace(&mut entry.counted, after.clone());
-    Ok(Change { session_id: entry.session_id.clone(), before, after, at_ms })
+    Ok(Change {
+        session_id: entry.session_id.clone(),
+        before,
+        after,
+        at_ms,
+    })
 }
 
 /// Totals of one request. A request with no tokens and no cost (the empty
 /// snapshot sent when a message starts) counts as nothing.
-fn price_unit(figures: &Figures, model: Option<&ModelRef>, pricing: &PricingTable) -> Option<Totals> {
+fn price_unit(
+    figures: &Figures,
+    model: Option<&ModelRef>,
+    pricing: &PricingTable,
+) -> Option<Totals> {
     let reported = figures.cost_micros.filter(|&micros| micros > 0);
     if figures.tokens.total() == 0 && reported.is_none() {
         return Some(Totals::default());
@@ -251,7 +304,11 @@ fn price_unit(figures: &Figures, model: Option<&ModelRef>, pricing: &PricingTabl
         Some(price) => Some(price.estimate(&figures.tokens)?.micros),
         None => None,
     };
-    let mut totals = Totals { tokens: figures.tokens, requests: 1, ..Totals::default() };
+    let mut totals = Totals {
+        tokens: figures.tokens,
+        requests: 1,
+        ..Totals::default()
+    };
     match (reported, estimate) {
         (Some(reported), Some(estimated)) => {
             totals.reported_micros = reported;
@@ -285,13 +342,16 @@ mod hex_set {
         serializer.collect_seq(set.iter().map(|value| format!("{value:016x}")))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeSet<u64>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeSet<u64>, D::Error> {
         let texts = Vec::<String>::deserialize(deserializer)?;
         texts
             .iter()
             .map(|text| {
-                u64::from_str_radix(text, 16)
-                    .map_err(|_| serde::de::Error::custom(format!("fingerprint \"{text}\" is not 16 hex digits")))
+                u64::from_str_radix(text, 16).map_err(|_| {
+                    serde::de::Error::custom(format!("fingerprint \"{text}\" is not 16 hex digits"))
+                })
             })
             .collect()
     }

@@ -67,7 +67,10 @@ impl ModelPrice {
             pico = pico.checked_add(u128::from(count).checked_mul(u128::from(rate))?)?;
         }
         let micros = pico.checked_add(500_000)? / 1_000_000;
-        Some(Estimate { micros: u64::try_from(micros).ok()?, tier: tier.map(|t| t.threshold) })
+        Some(Estimate {
+            micros: u64::try_from(micros).ok()?,
+            tier: tier.map(|t| t.threshold),
+        })
     }
 }
 
@@ -129,9 +132,13 @@ impl PricingTable {
         })?;
         let mut table = PricingTable::empty();
         for (provider, body) in providers {
-            let Some(models) = body.get("models").and_then(Value::as_object) else { continue };
+            let Some(models) = body.get("models").and_then(Value::as_object) else {
+                continue;
+            };
             for (model, entry) in models {
-                let Some(cost) = entry.get("cost") else { continue };
+                let Some(cost) = entry.get("cost") else {
+                    continue;
+                };
                 // NOTE: a model whose cost block we cannot read stays unpriced
                 // rather than failing the whole catalogue.
                 if let Ok(price) = read_price(cost, &[], Dialect::ModelsDev) {
@@ -225,13 +232,24 @@ impl PricingConfig {
     }
 
     fn table(&self) -> PricingTable {
-        PricingTable { models: self.models.clone() }
+        PricingTable {
+            models: self.models.clone(),
+        }
     }
 }
 
-fn read_models(value: &Value, into: &mut BTreeMap<String, ModelPrice>, problems: &mut Vec<FieldProblem>) {
+fn read_models(
+    value: &Value,
+    into: &mut BTreeMap<String, ModelPrice>,
+    problems: &mut Vec<FieldProblem>,
+) {
     let Some(models) = value.as_object() else {
-        problems.push(problem(&["models"], value, "an object keyed by \"provider/model\"", None));
+        problems.push(problem(
+            &["models"],
+            value,
+            "an object keyed by \"provider/model\"",
+            None,
+        ));
         return;
     };
     for (key, entry) in models {
@@ -261,16 +279,26 @@ enum Dialect {
     ModelsDev,
 }
 
-fn read_price(value: &Value, path: &[String], dialect: Dialect) -> Result<ModelPrice, Vec<FieldProblem>> {
+fn read_price(
+    value: &Value,
+    path: &[String],
+    dialect: Dialect,
+) -> Result<ModelPrice, Vec<FieldProblem>> {
     let mut problems = Vec::new();
     let Some(object) = value.as_object() else {
-        return Err(vec![problem_at(path.to_vec(), value, "an object of USD per million tokens", None)]);
+        return Err(vec![problem_at(
+            path.to_vec(),
+            value,
+            "an object of USD per million tokens",
+            None,
+        )]);
     };
     let base = read_rates(object, path, None, &mut problems);
     let mut tiers = Vec::new();
     for (key, field) in object {
         let known = match key.as_str() {
-            "input" | "output" | "reasoning" | "cacheRead" | "cache_read" | "cacheWrite" | "cache_write" => true,
+            "input" | "output" | "reasoning" | "cacheRead" | "cache_read" | "cacheWrite"
+            | "cache_write" => true,
             "tiers" => {
                 read_tiers(field, path, base, dialect, &mut tiers, &mut problems);
                 true
@@ -279,9 +307,17 @@ fn read_price(value: &Value, path: &[String], dialect: Dialect) -> Result<ModelP
                 let tier_path = join(path, key);
                 if let Some(over) = field.as_object() {
                     let rates = read_rates(over, &tier_path, Some(base), &mut problems);
-                    tiers.push(Tier { threshold: 200_000, rates });
+                    tiers.push(Tier {
+                        threshold: 200_000,
+                        rates,
+                    });
                 } else {
-                    problems.push(problem_at(tier_path, field, "an object of USD per million tokens", None));
+                    problems.push(problem_at(
+                        tier_path,
+                        field,
+                        "an object of USD per million tokens",
+                        None,
+                    ));
                 }
                 true
             }
@@ -289,7 +325,18 @@ fn read_price(value: &Value, path: &[String], dialect: Dialect) -> Result<ModelP
             _ => dialect == Dialect::ModelsDev, // models.dev has more kinds (audio, ...)
         };
         if !known {
-            problems.push(unknown_key_at(path.to_vec(), key, &["input", "output", "cacheRead", "cacheWrite", "reasoning", "tiers"]));
+            problems.push(unknown_key_at(
+                path.to_vec(),
+                key,
+                &[
+                    "input",
+                    "output",
+                    "cacheRead",
+                    "cacheWrite",
+                    "reasoning",
+                    "tiers",
+                ],
+            ));
         }
     }
     tiers.sort_by_key(|tier| tier.threshold);
@@ -301,7 +348,14 @@ fn read_price(value: &Value, path: &[String], dialect: Dialect) -> Result<ModelP
     }
 }
 
-fn read_tiers(value: &Value, path: &[String], base: Rates, dialect: Dialect, into: &mut Vec<Tier>, problems: &mut Vec<FieldProblem>) {
+fn read_tiers(
+    value: &Value,
+    path: &[String],
+    base: Rates,
+    dialect: Dialect,
+    into: &mut Vec<Tier>,
+    problems: &mut Vec<FieldProblem>,
+) {
     let tiers_path = join(path, "tiers");
     let Some(list) = value.as_array() else {
         problems.push(problem_at(tiers_path, value, "a list of tiers", None));
@@ -310,21 +364,47 @@ fn read_tiers(value: &Value, path: &[String], base: Rates, dialect: Dialect, int
     for (index, entry) in list.iter().enumerate() {
         let tier_path = join(&tiers_path, &index.to_string());
         let Some(object) = entry.as_object() else {
-            problems.push(problem_at(tier_path, entry, "an object with a threshold and rates", None));
+            problems.push(problem_at(
+                tier_path,
+                entry,
+                "an object with a threshold and rates",
+                None,
+            ));
             continue;
         };
         let threshold = match dialect {
             Dialect::Config => object.get("threshold"),
             Dialect::ModelsDev => object.get("tier").and_then(|t| t.get("size")),
         };
-        let threshold_path = join(&tier_path, if dialect == Dialect::Config { "threshold" } else { "tier.size" });
+        let threshold_path = join(
+            &tier_path,
+            if dialect == Dialect::Config {
+                "threshold"
+            } else {
+                "tier.size"
+            },
+        );
         let Some(threshold) = threshold.and_then(Value::as_u64) else {
-            problems.push(problem_at(threshold_path, threshold.unwrap_or(&Value::Null), "a whole number of prompt tokens", None));
+            problems.push(problem_at(
+                threshold_path,
+                threshold.unwrap_or(&Value::Null),
+                "a whole number of prompt tokens",
+                None,
+            ));
             continue;
         };
         if dialect == Dialect::Config {
             for key in object.keys() {
-                let allowed = ["threshold", "input", "output", "reasoning", "cacheRead", "cache_read", "cacheWrite", "cache_write"];
+                let allowed = [
+                    "threshold",
+                    "input",
+                    "output",
+                    "reasoning",
+                    "cacheRead",
+                    "cache_read",
+                    "cacheWrite",
+                    "cache_write",
+                ];
                 if !allowed.contains(&key.as_str()) {
                     problems.push(unknown_key_at(tier_path.clone(), key, &allowed));
                 }
@@ -337,15 +417,27 @@ fn read_tiers(value: &Value, path: &[String], base: Rates, dialect: Dialect, int
 
 /// Reads the rate fields. For a tier (`fallback` set) a missing field keeps
 /// the base rate, so omitting one never prices it at $0.
-fn read_rates(object: &Map<String, Value>, path: &[String], fallback: Option<Rates>, problems: &mut Vec<FieldProblem>) -> Rates {
+fn read_rates(
+    object: &Map<String, Value>,
+    path: &[String],
+    fallback: Option<Rates>,
+    problems: &mut Vec<FieldProblem>,
+) -> Rates {
     let mut rate = |keys: &[&str], default: Option<u64>| -> Option<u64> {
-        let found = keys.iter().find_map(|key| object.get(*key).map(|value| (*key, value)));
+        let found = keys
+            .iter()
+            .find_map(|key| object.get(*key).map(|value| (*key, value)));
         match found {
             None => default,
             Some((key, value)) => {
                 let micros = value.as_f64().and_then(crate::events::usage::usd_to_micros);
                 if micros.is_none() {
-                    problems.push(problem_at(join(path, key), value, "a non-negative number of USD per million tokens", None));
+                    problems.push(problem_at(
+                        join(path, key),
+                        value,
+                        "a non-negative number of USD per million tokens",
+                        None,
+                    ));
                 }
                 micros
             }
@@ -353,8 +445,14 @@ fn read_rates(object: &Map<String, Value>, path: &[String], fallback: Option<Rat
     };
     let input = rate(&["input"], fallback.map(|r| r.input));
     let output = rate(&["output"], fallback.map(|r| r.output));
-    let cache_read = rate(&["cacheRead", "cache_read"], Some(fallback.map_or(0, |r| r.cache_read)));
-    let cache_write = rate(&["cacheWrite", "cache_write"], Some(fallback.map_or(0, |r| r.cache_write)));
+    let cache_read = rate(
+        &["cacheRead", "cache_read"],
+        Some(fallback.map_or(0, |r| r.cache_read)),
+    );
+    let cache_write = rate(
+        &["cacheWrite", "cache_write"],
+        Some(fallback.map_or(0, |r| r.cache_write)),
+    );
     let reasoning = rate(&["reasoning"], None).or(fallback.and_then(|r| r.reasoning));
     for (name, value) in [("input", input), ("output", output)] {
         if value.is_none() && !object.contains_key(name) {
@@ -381,11 +479,25 @@ fn join(path: &[String], key: &str) -> Vec<String> {
 }
 
 fn problem(path: &[&str], value: &Value, expected: &str, help: Option<String>) -> FieldProblem {
-    problem_at(path.iter().map(|s| s.to_string()).collect(), value, expected, help)
+    problem_at(
+        path.iter().map(|s| s.to_string()).collect(),
+        value,
+        expected,
+        help,
+    )
 }
 
-fn problem_at(path: Vec<String>, value: &Value, expected: &str, help: Option<String>) -> FieldProblem {
-    FieldProblem { path, message: format!("expected {expected}, got \"{value}\""), help }
+fn problem_at(
+    path: Vec<String>,
+    value: &Value,
+    expected: &str,
+    help: Option<String>,
+) -> FieldProblem {
+    FieldProblem {
+        path,
+        message: format!("expected {expected}, got \"{value}\""),
+        help,
+    }
 }
 
 fn unknown_key(path: &[&str], key: &str, allowed: &[&str]) -> FieldProblem {

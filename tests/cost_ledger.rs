@@ -9,14 +9,29 @@ use mc_governance::pricing::PricingTable;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
-fn step(session: &str, message: &str, part: &str, input: u64, output: u64, cost: f64, at: u64) -> Value {
+fn step(
+    session: &str,
+    message: &str,
+    part: &str,
+    input: u64,
+    output: u64,
+    cost: f64,
+    at: u64,
+) -> Value {
     json!({"type": "message.part.updated", "properties": {"sessionID": session, "time": at, "part": {
         "id": part, "messageID": message, "sessionID": session, "type": "step-finish", "reason": "stop",
         "cost": cost, "tokens": {"total": input + output, "input": input, "output": output, "reasoning": 0,
         "cache": {"read": 0, "write": 0}}}}})
 }
 
-fn message(session: &str, id: &str, input: u64, output: u64, cost: f64, completed: Option<u64>) -> Value {
+fn message(
+    session: &str,
+    id: &str,
+    input: u64,
+    output: u64,
+    cost: f64,
+    completed: Option<u64>,
+) -> Value {
     let mut time = json!({"created": 1_000});
     if let Some(done) = completed {
         time["completed"] = json!(done);
@@ -60,7 +75,14 @@ fn plain_stream_counts_each_step_once() {
     let mut tracker = CostTracker::new(PricingTable::empty());
     feed(&mut tracker, "job", &one_message("ses", "msg1", "prt1"));
     let totals = tracker.job_totals("job").unwrap_or_default();
-    assert_eq!(totals.tokens, Tokens { input: 1000, output: 100, ..Tokens::default() });
+    assert_eq!(
+        totals.tokens,
+        Tokens {
+            input: 1000,
+            output: 100,
+            ..Tokens::default()
+        }
+    );
     assert_eq!(totals.reported_micros, 4_500);
     assert_eq!(totals.requests, 1);
     assert_eq!(totals.source(), CostSource::Reported);
@@ -69,7 +91,10 @@ fn plain_stream_counts_each_step_once() {
 #[test]
 fn every_event_sent_twice_counts_once() {
     let mut tracker = CostTracker::new(PricingTable::empty());
-    let events: Vec<Value> = one_message("ses", "msg1", "prt1").into_iter().flat_map(|e| [e.clone(), e]).collect();
+    let events: Vec<Value> = one_message("ses", "msg1", "prt1")
+        .into_iter()
+        .flat_map(|e| [e.clone(), e])
+        .collect();
     feed(&mut tracker, "job", &events);
     assert_eq!(job_usd(&tracker, "job"), 4_500);
     assert_eq!(tracker.job_totals("job").unwrap_or_default().requests, 1);
@@ -83,7 +108,10 @@ fn replay_after_reconnect_counts_nothing() {
     feed(&mut tracker, "job", &stream);
     feed(&mut tracker, "job", &stream);
     assert_eq!(job_usd(&tracker, "job"), 9_000);
-    assert_eq!(tracker.job_totals("job").unwrap_or_default().tokens.input, 2000);
+    assert_eq!(
+        tracker.job_totals("job").unwrap_or_default().tokens.input,
+        2000
+    );
 }
 
 #[test]
@@ -101,15 +129,32 @@ fn reversed_events_count_the_same() {
 #[test]
 fn stale_snapshot_keeps_larger_count() {
     let mut tracker = CostTracker::new(PricingTable::empty());
-    feed(&mut tracker, "job", &[message("ses", "m", 900, 90, 0.004, None), message("ses", "m", 300, 30, 0.001, None)]);
+    feed(
+        &mut tracker,
+        "job",
+        &[
+            message("ses", "m", 900, 90, 0.004, None),
+            message("ses", "m", 300, 30, 0.001, None),
+        ],
+    );
     assert_eq!(job_usd(&tracker, "job"), 4_000);
-    assert_eq!(tracker.job_totals("job").unwrap_or_default().tokens.input, 900);
+    assert_eq!(
+        tracker.job_totals("job").unwrap_or_default().tokens.input,
+        900
+    );
 }
 
 #[test]
 fn unfinished_message_still_counts() {
     let mut tracker = CostTracker::new(PricingTable::empty());
-    feed(&mut tracker, "job", &[message("ses", "m", 0, 0, 0.0, None), message("ses", "m", 500, 50, 0.002, None)]);
+    feed(
+        &mut tracker,
+        "job",
+        &[
+            message("ses", "m", 0, 0, 0.0, None),
+            message("ses", "m", 500, 50, 0.002, None),
+        ],
+    );
     assert_eq!(job_usd(&tracker, "job"), 2_000);
 }
 
@@ -126,14 +171,21 @@ fn steps_replace_the_snapshot_count() {
     ];
     feed(&mut tracker, "job", &events);
     let totals = tracker.job_totals("job").unwrap_or_default();
-    assert_eq!((totals.tokens.input, totals.reported_micros, totals.requests), (1000, 3_000, 2));
+    assert_eq!(
+        (totals.tokens.input, totals.reported_micros, totals.requests),
+        (1000, 3_000, 2)
+    );
 }
 
 #[test]
 fn completed_messages_are_compacted_to_fingerprints() {
     let mut tracker = CostTracker::new(PricingTable::empty());
     for n in 0..50 {
-        feed(&mut tracker, "job", &one_message("ses", &format!("msg{n}"), &format!("prt{n}")));
+        feed(
+            &mut tracker,
+            "job",
+            &one_message("ses", &format!("msg{n}"), &format!("prt{n}")),
+        );
     }
     let snapshot = tracker.snapshot();
     let ledger = &snapshot["state"]["ledger"];
@@ -155,8 +207,14 @@ fn child_sessions_roll_up_to_the_parent_job() {
     feed(&mut tracker, "job-b", &one_message("child", "m", "p"));
     assert_eq!(job_usd(&tracker, "job-a"), 4_500);
     assert_eq!(job_usd(&tracker, "job-b"), 0);
-    assert_eq!(tracker.plan_totals("plan").map(|t| t.usd_micros()), Some(4_500));
-    assert_eq!(tracker.session_totals("child").map(|t| t.usd_micros()), Some(4_500));
+    assert_eq!(
+        tracker.plan_totals("plan").map(|t| t.usd_micros()),
+        Some(4_500)
+    );
+    assert_eq!(
+        tracker.session_totals("child").map(|t| t.usd_micros()),
+        Some(4_500)
+    );
 }
 
 #[test]
@@ -167,7 +225,8 @@ fn restore_mid_stream_then_replay_counts_once() {
     feed(&mut tracker, "job", &stream[..6]);
     let text = tracker.snapshot().to_string();
     let value: Value = serde_json::from_str(&text).unwrap_or_default();
-    let mut restored = CostTracker::restore(&value, PricingTable::empty()).expect("snapshot restores");
+    let mut restored =
+        CostTracker::restore(&value, PricingTable::empty()).expect("snapshot restores");
     feed(&mut restored, "job", &stream);
     assert_eq!(job_usd(&restored, "job"), 9_000);
     assert_eq!(restored.report(), {
@@ -179,28 +238,62 @@ fn restore_mid_stream_then_replay_counts_once() {
 
 #[test]
 fn unknown_snapshot_version_is_rejected() {
-    let error = CostTracker::restore(&json!({"version": 2, "state": {}}), PricingTable::empty()).unwrap_err();
+    let error = CostTracker::restore(&json!({"version": 2, "state": {}}), PricingTable::empty())
+        .unwrap_err();
     assert_eq!(error.to_string(), "unsupported cost snapshot version \"2\"");
     assert!(error.help().unwrap_or_default().contains("version 1"));
     let missing = CostTracker::restore(&json!({}), PricingTable::empty()).unwrap_err();
-    assert_eq!(missing.to_string(), "unsupported cost snapshot version \"missing\"");
+    assert_eq!(
+        missing.to_string(),
+        "unsupported cost snapshot version \"missing\""
+    );
 }
 
 #[test]
 fn malformed_figures_are_rejected_with_the_field() {
     let cases: [(&str, Value, &str, &str); 6] = [
-        ("message.updated", json!({"info": {"id": "m", "sessionID": "s", "role": "assistant", "providerID": "p", "modelID": "m",
-            "cost": -0.5, "tokens": {"input": 1, "output": 1, "reasoning": 0, "cache": {"read": 0, "write": 0}}}}), "info.cost", "-0.5"),
-        ("message.updated", json!({"info": {"id": "m", "sessionID": "s", "role": "assistant", "providerID": "p", "modelID": "m",
-            "cost": 0, "tokens": {"input": 1, "reasoning": 0, "cache": {"read": 0, "write": 0}}}}), "info.tokens.output", "missing"),
-        ("message.updated", json!({"info": {"id": "m", "sessionID": "s", "role": "assistant", "providerID": "p", "modelID": "m",
-            "cost": 0, "tokens": {"input": 1.5, "output": 1, "reasoning": 0, "cache": {"read": 0, "write": 0}}}}), "info.tokens.input", "1.5"),
-        ("message.part.updated", json!({"part": {"type": "step-finish", "id": "p", "messageID": "m", "sessionID": "s", "cost": "free",
-            "tokens": {"input": 1, "output": 1, "reasoning": 0, "cache": {"read": 0, "write": 0}}}}), "part.cost", "\"free\""),
-        ("message.part.updated", json!({"part": {"type": "step-finish", "id": "p", "messageID": "m", "sessionID": "s", "cost": 0,
-            "tokens": {"input": 1, "output": 1, "reasoning": 0, "cache": {"read": -2, "write": 0}}}}), "part.tokens.cache.read", "-2"),
-        ("message.part.updated", json!({"part": {"type": "step-finish", "id": "p", "messageID": "m", "sessionID": "s", "cost": 0,
-            "tokens": {"input": 1, "output": 1, "reasoning": null, "cache": {"read": 0, "write": 0}}}}), "part.tokens.reasoning", "null"),
+        (
+            "message.updated",
+            json!({"info": {"id": "m", "sessionID": "s", "role": "assistant", "providerID": "p", "modelID": "m",
+            "cost": -0.5, "tokens": {"input": 1, "output": 1, "reasoning": 0, "cache": {"read": 0, "write": 0}}}}),
+            "info.cost",
+            "-0.5",
+        ),
+        (
+            "message.updated",
+            json!({"info": {"id": "m", "sessionID": "s", "role": "assistant", "providerID": "p", "modelID": "m",
+            "cost": 0, "tokens": {"input": 1, "reasoning": 0, "cache": {"read": 0, "write": 0}}}}),
+            "info.tokens.output",
+            "missing",
+        ),
+        (
+            "message.updated",
+            json!({"info": {"id": "m", "sessionID": "s", "role": "assistant", "providerID": "p", "modelID": "m",
+            "cost": 0, "tokens": {"input": 1.5, "output": 1, "reasoning": 0, "cache": {"read": 0, "write": 0}}}}),
+            "info.tokens.input",
+            "1.5",
+        ),
+        (
+            "message.part.updated",
+            json!({"part": {"type": "step-finish", "id": "p", "messageID": "m", "sessionID": "s", "cost": "free",
+            "tokens": {"input": 1, "output": 1, "reasoning": 0, "cache": {"read": 0, "write": 0}}}}),
+            "part.cost",
+            "\"free\"",
+        ),
+        (
+            "message.part.updated",
+            json!({"part": {"type": "step-finish", "id": "p", "messageID": "m", "sessionID": "s", "cost": 0,
+            "tokens": {"input": 1, "output": 1, "reasoning": 0, "cache": {"read": -2, "write": 0}}}}),
+            "part.tokens.cache.read",
+            "-2",
+        ),
+        (
+            "message.part.updated",
+            json!({"part": {"type": "step-finish", "id": "p", "messageID": "m", "sessionID": "s", "cost": 0,
+            "tokens": {"input": 1, "output": 1, "reasoning": null, "cache": {"read": 0, "write": 0}}}}),
+            "part.tokens.reasoning",
+            "null",
+        ),
     ];
     for (kind, properties, field, value) in cases {
         let error = parse_usage(kind, &properties).expect_err(field);
@@ -222,15 +315,25 @@ fn captures_dir() -> Option<PathBuf> {
 fn real_captures_match_server_totals() {
     let Some(dir) = captures_dir() else { return };
     let mut checked = 0;
-    for entry in std::fs::read_dir(&dir).expect("captures folder reads").flatten() {
+    for entry in std::fs::read_dir(&dir)
+        .expect("captures folder reads")
+        .flatten()
+    {
         let path = entry.path();
         if path.extension().and_then(|e| e.to_str()) != Some("json") {
             continue;
         }
         let sse = path.with_extension("sse");
-        let (Ok(sidecar), Ok(stream)) = (std::fs::read_to_string(&path), std::fs::read_to_string(&sse)) else { continue };
+        let (Ok(sidecar), Ok(stream)) = (
+            std::fs::read_to_string(&path),
+            std::fs::read_to_string(&sse),
+        ) else {
+            continue;
+        };
         let sidecar: Value = serde_json::from_str(&sidecar).unwrap_or_default();
-        let Some(server) = sidecar["serverTotals"].as_array() else { continue };
+        let Some(server) = sidecar["serverTotals"].as_array() else {
+            continue;
+        };
         let events: Vec<Value> = stream
             .lines()
             .filter_map(|line| line.strip_prefix("data: "))
@@ -242,19 +345,33 @@ fn real_captures_match_server_totals() {
         for session in server {
             let id = session["sessionId"].as_str().unwrap_or_default();
             let mut expected = Totals::default();
-            for message in session["assistantMessages"].as_array().into_iter().flatten() {
+            for message in session["assistantMessages"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
                 let t = &message["tokens"];
                 expected.tokens.input += t["input"].as_u64().unwrap_or(0);
                 expected.tokens.output += t["output"].as_u64().unwrap_or(0);
                 expected.tokens.reasoning += t["reasoning"].as_u64().unwrap_or(0);
                 expected.tokens.cache_read += t["cache"]["read"].as_u64().unwrap_or(0);
                 expected.tokens.cache_write += t["cache"]["write"].as_u64().unwrap_or(0);
-                expected.reported_micros += (message["cost"].as_f64().unwrap_or(0.0) * 1e6).round() as u64;
+                expected.reported_micros +=
+                    (message["cost"].as_f64().unwrap_or(0.0) * 1e6).round() as u64;
             }
             let got = tracker.session_totals(id).unwrap_or_default();
-            assert_eq!((got.tokens, got.reported_micros), (expected.tokens, expected.reported_micros), "{}", sse.display());
+            assert_eq!(
+                (got.tokens, got.reported_micros),
+                (expected.tokens, expected.reported_micros),
+                "{}",
+                sse.display()
+            );
             checked += 1;
         }
     }
-    assert!(checked > 0, "no capture with serverTotals in {}", dir.display());
+    assert!(
+        checked > 0,
+        "no capture with serverTotals in {}",
+        dir.display()
+    );
 }

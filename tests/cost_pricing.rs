@@ -9,7 +9,10 @@ use serde_json::json;
 
 fn model(key: &str) -> ModelRef {
     let (provider, model) = key.split_once('/').unwrap_or(("", key));
-    ModelRef { provider: provider.to_string(), model: model.to_string() }
+    ModelRef {
+        provider: provider.to_string(),
+        model: model.to_string(),
+    }
 }
 
 fn table(config: serde_json::Value) -> PricingTable {
@@ -18,11 +21,20 @@ fn table(config: serde_json::Value) -> PricingTable {
 }
 
 fn tokens(input: u64, output: u64, reasoning: u64, cache_read: u64, cache_write: u64) -> Tokens {
-    Tokens { input, output, reasoning, cache_read, cache_write }
+    Tokens {
+        input,
+        output,
+        reasoning,
+        cache_read,
+        cache_write,
+    }
 }
 
 fn estimate(table: &PricingTable, key: &str, t: Tokens) -> Option<u64> {
-    table.lookup(&model(key)).and_then(|price| price.estimate(&t)).map(|e| e.micros)
+    table
+        .lookup(&model(key))
+        .and_then(|price| price.estimate(&t))
+        .map(|e| e.micros)
 }
 
 #[test]
@@ -103,9 +115,18 @@ fn shipped_table_prices_popular_models() {
         assert!(builtin.lookup(&model(key)).is_some(), "{key} is priced");
     }
     // 1M input at $3 and 1M output at $15 = 18 USD.
-    assert_eq!(estimate(&builtin, "anthropic/claude-sonnet-4-5", tokens(1_000_000, 1_000_000, 0, 0, 0)), Some(18_000_000));
+    assert_eq!(
+        estimate(
+            &builtin,
+            "anthropic/claude-sonnet-4-5",
+            tokens(1_000_000, 1_000_000, 0, 0, 0)
+        ),
+        Some(18_000_000)
+    );
     // A reseller's model id finds the vendor's price when only one entry has it.
-    assert!(builtin.lookup(&model("openrouter/claude-sonnet-4-5")).is_some());
+    assert!(builtin
+        .lookup(&model("openrouter/claude-sonnet-4-5"))
+        .is_some());
     assert!(builtin.lookup(&model("acme/not-a-model")).is_none());
 }
 
@@ -125,9 +146,23 @@ fn models_dev_text_loads_tiers_and_long_context() {
     let prices = PricingTable::from_models_dev(&text).expect("models.dev text loads");
     assert_eq!(prices.len(), 2);
     // 250000 > 200000: 250000×2.5 + 100×15 = 625000 + 1500 = 626500
-    assert_eq!(estimate(&prices, "google/gemini-2.5-pro", tokens(250_000, 100, 0, 0, 0)), Some(626_500));
+    assert_eq!(
+        estimate(
+            &prices,
+            "google/gemini-2.5-pro",
+            tokens(250_000, 100, 0, 0, 0)
+        ),
+        Some(626_500)
+    );
     // 40000 > 32000: 40000×1.8 = 72000
-    assert_eq!(estimate(&prices, "alibaba/qwen3-coder-plus", tokens(40_000, 0, 0, 0, 0)), Some(72_000));
+    assert_eq!(
+        estimate(
+            &prices,
+            "alibaba/qwen3-coder-plus",
+            tokens(40_000, 0, 0, 0, 0)
+        ),
+        Some(72_000)
+    );
     assert!(prices.lookup(&model("alibaba/broken")).is_none());
     assert!(PricingTable::from_models_dev("[1, 2]").is_err());
 }
@@ -143,7 +178,14 @@ fn config_overrides_replace_shipped_prices() {
     assert_eq!(config.models_dev.as_deref(), Some("/tmp/api.json"));
     let prices = config.apply_to(&builtin);
     // 1000×1 + 1000×2 = 3000
-    assert_eq!(estimate(&prices, "anthropic/claude-sonnet-4-5", tokens(1000, 1000, 0, 0, 0)), Some(3_000));
+    assert_eq!(
+        estimate(
+            &prices,
+            "anthropic/claude-sonnet-4-5",
+            tokens(1000, 1000, 0, 0, 0)
+        ),
+        Some(3_000)
+    );
     assert!(prices.lookup(&model("openai/gpt-5")).is_some());
 }
 
@@ -161,16 +203,24 @@ fn bad_pricing_fields_are_all_reported() {
     }))
     .unwrap_err();
     let paths: Vec<String> = problems.iter().map(|p| p.path.join(".")).collect();
-    assert_eq!(paths, [
-        "model_dev",
-        "models.no-slash",
-        "models.p/bad-tier.tiers.0.threshold",
-        "models.p/negative.input",
-        "models.p/no-output.output",
-        "models.p/typo.cache_reed",
-    ]);
-    let negative = problems.iter().find(|p| p.path.join(".") == "models.p/negative.input");
-    assert_eq!(negative.map(|p| p.message.as_str()), Some("expected a non-negative number of USD per million tokens, got \"-1\""));
+    assert_eq!(
+        paths,
+        [
+            "model_dev",
+            "models.no-slash",
+            "models.p/bad-tier.tiers.0.threshold",
+            "models.p/negative.input",
+            "models.p/no-output.output",
+            "models.p/typo.cache_reed",
+        ]
+    );
+    let negative = problems
+        .iter()
+        .find(|p| p.path.join(".") == "models.p/negative.input");
+    assert_eq!(
+        negative.map(|p| p.message.as_str()),
+        Some("expected a non-negative number of USD per million tokens, got \"-1\"")
+    );
 }
 
 fn step(part: &str, model_id: &str, cost: f64) -> Vec<mc_governance::events::usage::UsageEvent> {
@@ -181,14 +231,19 @@ fn step(part: &str, model_id: &str, cost: f64) -> Vec<mc_governance::events::usa
     let finish = json!({"sessionID": "s", "time": 2, "part": {"id": part, "messageID": msg, "sessionID": "s",
         "type": "step-finish", "cost": cost,
         "tokens": {"input": 1500, "output": 80, "reasoning": 40, "cache": {"read": 500, "write": 200}}}});
-    [("message.updated", snapshot), ("message.part.updated", finish)]
-        .iter()
-        .filter_map(|(kind, props)| parse_usage(kind, props).ok().flatten())
-        .collect()
+    [
+        ("message.updated", snapshot),
+        ("message.part.updated", finish),
+    ]
+    .iter()
+    .filter_map(|(kind, props)| parse_usage(kind, props).ok().flatten())
+    .collect()
 }
 
 fn tracker_with(events: &[Vec<mc_governance::events::usage::UsageEvent>]) -> CostTracker {
-    let prices = table(json!({"models": {"t/sonnet": {"input": 3, "output": 15, "cacheRead": 0.3, "cacheWrite": 3.75}}}));
+    let prices = table(
+        json!({"models": {"t/sonnet": {"input": 3, "output": 15, "cacheRead": 0.3, "cacheWrite": 3.75}}}),
+    );
     let mut tracker = CostTracker::new(prices);
     for event in events.iter().flatten() {
         tracker.account("job", event).expect("accounting succeeds");
@@ -200,7 +255,10 @@ fn tracker_with(events: &[Vec<mc_governance::events::usage::UsageEvent>]) -> Cos
 fn missing_cost_is_estimated_and_labelled() {
     let tracker = tracker_with(&[step("a", "sonnet", 0.0)]);
     let totals = tracker.job_totals("job").unwrap_or_default();
-    assert_eq!((totals.reported_micros, totals.estimated_micros), (0, 7_200));
+    assert_eq!(
+        (totals.reported_micros, totals.estimated_micros),
+        (0, 7_200)
+    );
     assert_eq!(totals.source(), CostSource::Estimated);
     let mixed = tracker_with(&[step("a", "sonnet", 0.0), step("b", "sonnet", 0.0072)]);
     assert_eq!(mixed.report().jobs[0].cost_source, CostSource::Mixed);
@@ -212,14 +270,25 @@ fn step_before_its_model_is_repriced() {
     // The step names no model, so it is unpriced until the snapshot names one.
     let mut events = step("a", "sonnet", 0.0);
     events.reverse();
-    let prices = table(json!({"models": {"t/sonnet": {"input": 3, "output": 15, "cacheRead": 0.3, "cacheWrite": 3.75}}}));
+    let prices = table(
+        json!({"models": {"t/sonnet": {"input": 3, "output": 15, "cacheRead": 0.3, "cacheWrite": 3.75}}}),
+    );
     let mut tracker = CostTracker::new(prices);
-    tracker.account("job", &events[0]).expect("accounting succeeds");
+    tracker
+        .account("job", &events[0])
+        .expect("accounting succeeds");
     assert_eq!(tracker.report().unpriced_models, ["unknown/unknown"]);
-    tracker.account("job", &events[1]).expect("accounting succeeds");
+    tracker
+        .account("job", &events[1])
+        .expect("accounting succeeds");
     let report = tracker.report();
     assert!(report.unpriced_models.is_empty());
-    assert_eq!(tracker.job_totals("job").map(|t| (t.estimated_micros, t.unpriced_tokens)), Some((7_200, 0)));
+    assert_eq!(
+        tracker
+            .job_totals("job")
+            .map(|t| (t.estimated_micros, t.unpriced_tokens)),
+        Some((7_200, 0))
+    );
 }
 
 #[test]
@@ -239,7 +308,13 @@ fn far_off_reported_cost_disagrees() {
     let tracker = tracker_with(&[step("a", "sonnet", 0.01), step("b", "sonnet", 0.0072)]);
     let report = tracker.report();
     assert_eq!(report.disagreements.len(), 1);
-    assert_eq!((report.disagreements[0].reported_usd, report.disagreements[0].estimated_usd), (0.0172, 0.0144));
+    assert_eq!(
+        (
+            report.disagreements[0].reported_usd,
+            report.disagreements[0].estimated_usd
+        ),
+        (0.0172, 0.0144)
+    );
     let agreeing = tracker_with(&[step("a", "sonnet", 0.0072)]);
     assert!(agreeing.report().disagreements.is_empty());
 }

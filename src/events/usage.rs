@@ -251,7 +251,10 @@ impl Reader<'_> {
             None => None,
             Some(value) => Some(self.usd(value, &format!("{prefix}.cost"))?),
         };
-        Ok(Figures { tokens, cost_micros })
+        Ok(Figures {
+            tokens,
+            cost_micros,
+        })
     }
 
     fn error(&self, path: &str, value: Option<&Value>, expected: &'static str) -> UsageError {
@@ -263,7 +266,12 @@ impl Reader<'_> {
         }
     }
 
-    fn object<'v>(&self, holder: &'v Value, key: &str, path: &str) -> Result<&'v Value, UsageError> {
+    fn object<'v>(
+        &self,
+        holder: &'v Value,
+        key: &str,
+        path: &str,
+    ) -> Result<&'v Value, UsageError> {
         match holder.get(key) {
             Some(value) if value.is_object() => Ok(value),
             other => Err(self.error(path, other, "an object")),
@@ -299,7 +307,12 @@ impl Reader<'_> {
             .ok_or_else(|| self.error(path, Some(value), NON_NEGATIVE_NUMBER))
     }
 
-    fn optional_ms(&self, holder: Option<&Value>, key: &str, path: &str) -> Result<Option<u64>, UsageError> {
+    fn optional_ms(
+        &self,
+        holder: Option<&Value>,
+        key: &str,
+        path: &str,
+    ) -> Result<Option<u64>, UsageError> {
         match holder.and_then(|h| h.get(key)) {
             None | Some(Value::Null) => Ok(None),
             Some(_) => holder.map(|h| self.count(h, key, path)).transpose(),
@@ -345,6 +358,9 @@ mod tests {
             "cost": 0, "tokens": {"input": -3, "output": 0, "reasoning": 0, "cache": {"read": 0, "write": 0}}}});
         let err = parse_usage("message.part.updated", &props).unwrap_err();
         assert_eq!(err.field, "part.tokens.input");
-        assert_eq!(err.to_string(), "message.part.updated has part.tokens.input = \"-3\": expected a non-negative integer");
+        assert_eq!(
+            err.to_string(),
+            "message.part.updated has part.tokens.input = \"-3\": expected a non-negative integer"
+        );
     }
 }
