@@ -329,6 +329,9 @@ pub enum JobStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CapState {
+    /// The limit as configured, before extensions.
+    pub configured: BudgetLimit,
+    /// The limit with extensions applied.
     pub limit: BudgetLimit,
     pub fired: BTreeSet<u8>,
     pub exceeded: bool,
@@ -344,9 +347,24 @@ pub enum Crossing {
 impl CapState {
     pub fn new(limit: BudgetLimit) -> CapState {
         CapState {
+            configured: limit.clone(),
             limit,
             fired: BTreeSet::new(),
             exceeded: false,
+        }
+    }
+
+    /// Replaces `slot` with a fresh state for `limit`, unless it already
+    /// tracks the same configured limit. Registering a job or plan again (for
+    /// example after a restore) thus keeps its fired thresholds and extensions.
+    pub fn reconfigure(slot: &mut Option<CapState>, limit: Option<BudgetLimit>) {
+        let unchanged = match (slot.as_ref(), limit.as_ref()) {
+            (Some(state), Some(limit)) => state.configured == *limit,
+            (None, None) => true,
+            _ => false,
+        };
+        if !unchanged {
+            *slot = limit.map(CapState::new);
         }
     }
 
@@ -545,7 +563,7 @@ impl Budgets {
             cap: None,
             job_default: None,
         });
-        entry.cap = config.and_then(|c| c.limit.clone()).map(CapState::new);
+        CapState::reconfigure(&mut entry.cap, config.and_then(|c| c.limit.clone()));
         entry.job_default = config.and_then(|c| c.job.clone());
         let default = entry.job_default.clone();
         for job in self
@@ -553,7 +571,7 @@ impl Budgets {
             .values_mut()
             .filter(|j| j.plan.as_deref() == Some(plan) && !j.own_cap)
         {
-            job.cap = default.clone().map(CapState::new);
+            CapState::reconfigure(&mut job.cap, default.clone());
         }
     }
 
@@ -572,7 +590,7 @@ impl Budgets {
         });
         entry.plan = plan.map(str::to_string);
         entry.own_cap = own.is_some();
-        entry.cap = own.or(default).map(CapState::new);
+        CapState::reconfigure(&mut entry.cap, own.or(default));
         if let Some(plan) = plan {
             self.plans.entry(plan.to_string()).or_insert(PlanBudget {
                 cap: None,

@@ -361,6 +361,31 @@ fn restore_fires_no_warning_twice() {
 }
 
 #[test]
+fn registering_again_keeps_fired_thresholds() {
+    let mut tracker = job_with(json!({"usd": 1}));
+    spend(&mut tracker, "job", "1", 0.6, 10, 1);
+    tracker
+        .extend_job(
+            "job",
+            Extension {
+                usd_micros: 0,
+                tokens: 0,
+            },
+        )
+        .expect("job has a budget");
+    let mut restored = CostTracker::restore(&tracker.snapshot(), PricingTable::empty())
+        .expect("snapshot restores");
+    restored.configure_job("job", None, Some(&budget(json!({"usd": 1}))));
+    assert_eq!(kinds(&spend(&mut restored, "job", "2", 0.05, 10, 2)), []);
+    // A changed limit starts afresh: 0.65 of 1.2 is 54%, so 50 fires again.
+    restored.configure_job("job", None, Some(&budget(json!({"usd": 1.2}))));
+    assert_eq!(
+        kinds(&spend(&mut restored, "job", "3", 0.0, 10, 3)),
+        [(ActionKind::Warning, Some(50))]
+    );
+}
+
+#[test]
 fn actions_serialise_in_camel_case() {
     let mut tracker = job_with(json!({"usd": 1, "warnAt": [50]}));
     let actions = spend(&mut tracker, "job", "1", 0.5, 10, 1);
