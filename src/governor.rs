@@ -2,7 +2,9 @@
 //! and the cost tracker, behind one synchronous call per event.
 
 use crate::classify::{self, JobContext};
-use crate::cost::{BudgetAction, CostError, CostReport, CostTracker, Extension, PricingTable};
+use crate::budget::{BudgetAction, Extension};
+use crate::cost::{CostError, CostReport, CostTracker};
+use crate::pricing::PricingTable;
 use crate::decision::{Action, Category, Decision, Scope};
 use crate::diagnostic::{self, Diagnostic};
 use crate::events::{self, Event, EventError, PermissionRequest, ToolCall};
@@ -26,12 +28,45 @@ const MAX_TOOL_CALLS: usize = 256;
 pub const SNAPSHOT_VERSION: u64 = 1;
 
 /// Settings fixed when the governor is created.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct GovernorOptions {
     pub global_config: Option<ConfigFile>,
     pub pricing: PricingTable,
     /// Decision log entries kept per job; `None` means `DEFAULT_LOG_LIMIT`.
     pub log_limit: Option<usize>,
+}
+
+impl Default for GovernorOptions {
+    /// No global config, the shipped pricing table, the default log limit.
+    fn default() -> GovernorOptions {
+        GovernorOptions { global_config: None, pricing: PricingTable::builtin().unwrap_or_else(|_| PricingTable::empty()), log_limit: None }
+    }
+}
+
+/// Builds the pricing table: the shipped table, then a models.dev `api.json`
+/// (given as text, or as the global config's `pricing.models_dev` path),
+/// then the config's per-model prices, each overriding the one before.
+pub fn pricing_table(global: Option<&ConfigFile>, models_dev_text: Option<&str>) -> Result<PricingTable, GovernorError> {
+    let mut table = PricingTable::builtin().map_err(|error| GovernorError::InvalidPricing { message: error.to_string() })?;
+    let section = global.and_then(|config| config.pricing.as_ref());
+
+    if let Some(path) = section.and_then(|pricing| pricing.models_dev.as_deref()) {
+        let text = std::fs::read_to_string(path).map_err(|error| GovernorError::InvalidPricing {
+            message: format!("cannot read models.dev file \"{path}\" named by pricing.models_dev: {error}"),
+        })?;
+        let loaded = PricingTable::from_models_dev(&text)
+            .map_err(|error| GovernorError::InvalidPricing { message: format!("models.dev file \"{path}\": {error}") })?;
+        table.merge(&loaded);
+    }
+    if let Some(text) = models_dev_text {
+        let loaded = PricingTable::from_models_dev(text)
+            .map_err(|error| GovernorError::InvalidPricing { message: format!("models.dev pricing: {error}") })?;
+        table.merge(&loaded);
+    }
+    if let Some(section) = section {
+        table = section.apply_to(&table);
+    }
+    Ok(table)
 }
 
 /// A job to govern.
@@ -57,6 +92,7 @@ pub enum GovernorError {
     InvalidEvent(EventError),
     InvalidRequest { message: String },
     InvalidSnapshot { message: String },
+    InvalidPricing { message: String },
     Cost(CostError),
 }
 
@@ -66,6 +102,7 @@ impl GovernorError {
         match self {
             GovernorError::UnknownJob { .. } => Some("register the job with registerJob first".into()),
             GovernorError::UnknownPlan { .. } => Some("register the plan with registerPlan first".into()),
+            GovernorError::Cost(error) => error.help(),
             _ => None,
         }
     }
@@ -82,6 +119,7 @@ impl fmt::Display for GovernorError {
             GovernorError::InvalidEvent(error) => write!(f, "{error}"),
             GovernorError::InvalidRequest { message } => write!(f, "{message}"),
             GovernorError::InvalidSnapshot { message } => write!(f, "invalid snapshot: {message}"),
+            GovernorError::InvalidPricing { message } => write!(f, "invalid pricing: {message}"),
             GovernorError::Cost(error) => write!(f, "{error}"),
         }
     }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::fmt;
 
 pub use permission::{PermissionRequest, PermissionShape, ToolCall};
-pub use usage::UsageEvent;
+pub use usage::{UsageError, UsageEvent};
 
 /// Largest event accepted, in bytes of JSON text. OpenCode's own events stay
 /// far below this (an edit's diff is the largest part); a bigger one is more
@@ -61,6 +61,13 @@ impl fmt::Display for EventError {
 }
 
 impl std::error::Error for EventError {}
+
+impl From<UsageError> for EventError {
+    fn from(error: UsageError) -> EventError {
+        let message = format!("field \"{}\" is \"{}\", expected {}", error.field, error.value, error.expected);
+        EventError { event_type: Some(error.event_type), message }
+    }
+}
 
 /// Parses one event from JSON text. Accepts a bare JSON object and an SSE
 /// line of the form `data: {...}`.
