@@ -203,6 +203,12 @@ impl Governor {
         to_value(&self.inner.report())
     }
 
+    /// Projects the time until the job's cap and its plan's cap at the job's recent spend rate.
+    #[napi(catch_unwind, ts_return_type = "Forecast")]
+    pub fn forecast(&self, job_id: String) -> Result<Value> {
+        to_value(&self.inner.forecast(&job_id).map_err(governor_error)?)
+    }
+
     /// Serialises the cost and budget state as JSON text for the caller's job store.
     #[napi(catch_unwind)]
     pub fn snapshot(&self) -> Result<String> {

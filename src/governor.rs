@@ -239,10 +239,16 @@ impl Governor {
     /// Restores the cost and budget state from a `snapshot`. Plans and jobs
     /// are configuration, not state: register them again after restoring.
     pub fn restore(snapshot: &serde_json::Value, options: GovernorOptions) -> Result<Governor, GovernorError> {
-        let version = snapshot.get("version").and_then(serde_json::Value::as_u64);
-        if version != Some(SNAPSHOT_VERSION) {
-            let message = format!("unsupported snapshot version {:?}, expected {SNAPSHOT_VERSION}", version);
-            return Err(GovernorError::InvalidSnapshot { message });
+        match snapshot.get("version") {
+            Some(version) if version.as_u64() == Some(SNAPSHOT_VERSION) => {}
+            Some(version) => {
+                let message = format!("unsupported version {version}, expected {SNAPSHOT_VERSION}");
+                return Err(GovernorError::InvalidSnapshot { message });
+            }
+            None => {
+                let message = "missing field \"version\"; pass the text that snapshot() returned".to_string();
+                return Err(GovernorError::InvalidSnapshot { message });
+            }
         }
         let cost_state = snapshot
             .get("cost")
@@ -426,6 +432,12 @@ impl Governor {
 
     pub fn report(&self) -> CostReport {
         self.cost.report()
+    }
+
+    /// Projects the time until the job's cap and its plan's cap at its recent spend rate.
+    pub fn forecast(&self, job_id: &str) -> Result<crate::cost::Forecast, GovernorError> {
+        self.job(job_id)?;
+        Ok(self.cost.forecast(job_id))
     }
 
     fn job(&self, job_id: &str) -> Result<&Job, GovernorError> {
