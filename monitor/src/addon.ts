@@ -166,7 +166,9 @@ export function loadAddon(): Addon {
   try {
     candidate = require('../../index.js') as Partial<Addon>
   } catch (error) {
-    const detail = error instanceof Error ? error.message.split('\n')[0] : String(error)
+    const first = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)
+    // napi's loader appends npm advice that does not apply to a source checkout.
+    const detail = first.startsWith('Cannot find native binding') ? 'the native binary is not built' : first
     throw new Error(`failed to load the native addon: ${detail} (help: run \`npm run build\` in the package root)`)
   }
   for (const name of ['Governor', 'checkConfig', 'explainPolicy'] as const) {

@@ -81,6 +81,8 @@ export interface MonitorEvents {
   error: [MonitorErrorEvent]
   reconnect: [ReconnectEvent]
   connected: [{ jobId: string }]
+  /** Every event read from a stream, after the governor has seen it. */
+  event: [{ jobId: string; event: OpencodeEvent }]
 }
 
 export interface MonitorOptions {
@@ -231,7 +233,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       const delayMs = state.backoff.next()
       const attempt = state.backoff.attempts
       this.log.warn('event stream ended, reconnecting', { jobId, url, attempt, delayMs, reason })
-      this.emit('reconnect', { jobId, attempt, delayMs, reason })
+      this.notify('reconnect', { jobId, attempt, delayMs, reason })
       await sleep(delayMs, signal)
     }
     this.log.info('stopped watching job', { jobId, url })
@@ -264,7 +266,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private onConnected(state: JobState): void {
     const jobId = state.spec.jobId
     this.log.info('event stream connected', { jobId, url: state.spec.url })
-    this.emit('connected', { jobId })
+    this.notify('connected', { jobId })
     // Requests asked while the stream was down produce no event on reconnect.
     this.track(
       state.server.pendingPermissions().then(
@@ -280,6 +282,11 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   }
 
   private dispatch(state: JobState, event: OpencodeEvent): void {
+    this.decide(state, event)
+    this.notify('event', { jobId: state.spec.jobId, event })
+  }
+
+  private decide(state: JobState, event: OpencodeEvent): void {
     const jobId = state.spec.jobId
     const ref = permissionRef(event)
     if (ref && state.handled.has(ref.permissionId)) return
@@ -298,7 +305,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     if (outcome.permission) this.carryOut(state, ref, outcome.permission)
     else if (ref) this.hold(state, ref, { permission: permissionName(event), reason: 'governor returned no decision', cause: 'invalid-decision' })
     if (outcome.budgetActions.length > 0) this.applyBudget(jobId, outcome.budgetActions)
-    if (isCostEvent(event)) this.emit('cost', { jobId, sessionId: sessionOf(event), eventType: event.type })
+    if (isCostEvent(event)) this.notify('cost', { jobId, sessionId: sessionOf(event), eventType: event.type })
   }
 
   private carryOut(state: JobState, eventRef: PermissionRef | undefined, outcome: PermissionOutcome): void {
@@ -307,7 +314,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     const details = { permission: outcome.permission, category: outcome.category, reason: outcome.reason }
     const reply = replyFor(outcome)
     this.log.info('decision', { jobId, sessionId: ref.sessionId, permissionId: ref.permissionId, category: outcome.category, decision: outcome.decision, rule: outcome.rule })
-    this.emit('decision', { jobId, outcome, reply })
+    this.notify('decision', { jobId, outcome, reply })
     if (reply === null) {
       const cause: HoldCause = outcome.decision === 'ask-user' ? 'ask-user' : 'invalid-decision'
       this.hold(state, ref, { ...details, cause })
@@ -334,7 +341,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     const held: HeldPermission = { ...ref, jobId: state.spec.jobId, ...details }
     this.heldRequests.set(ref.permissionId, held)
     this.log.info('permission held for the user', { jobId: held.jobId, sessionId: ref.sessionId, permissionId: ref.permissionId, cause: details.cause })
-    this.emit('held', held)
+    this.notify('held', held)
   }
 
   private onReplied(event: OpencodeEvent): void {
@@ -347,7 +354,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private applyBudget(jobId: string, actions: BudgetAction[]): void {
     for (const action of actions) {
       this.log.warn('budget action', { jobId, kind: action.kind, scope: action.scope, message: action.message })
-      this.emit('budget', { jobId, action })
+      this.notify('budget', { jobId, action })
       if (action.kind !== 'pause' && action.kind !== 'kill') continue
       for (const sessionId of action.sessions) this.abortSession(jobId, sessionId)
     }
@@ -364,6 +371,16 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private rememberSession(jobId: string, event: OpencodeEvent): void {
     const sessionId = sessionOf(event)
     if (sessionId !== undefined && !this.sessionJobs.has(sessionId)) this.sessionJobs.set(sessionId, jobId)
+  }
+
+  /** Emits an event; a listener that throws is logged and cannot stop the monitor's own work. */
+  private notify<K extends keyof MonitorEvents>(name: K, ...args: MonitorEvents[K]): void {
+    try {
+      const emit = this.emit as (name: K, ...args: MonitorEvents[K]) => boolean
+      emit.call(this, name, ...args)
+    } catch (error) {
+      this.log.error('monitor event listener failed', { event: name, error: errorMessage(error) })
+    }
   }
 
   private track(promise: Promise<unknown>): void {

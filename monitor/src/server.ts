@@ -94,6 +94,29 @@ export class OpencodeServer {
     check(`abort session ${sessionId}`, await this.client.session.abort({ sessionID: sessionId }))
   }
 
+  /** Creates a session (`POST /session`) and returns its id. */
+  async createSession(title?: string): Promise<string> {
+    const result = await this.client.session.create(title === undefined ? {} : { title })
+    check('create a session', result)
+    const id = (result.data as { id?: unknown } | undefined)?.id
+    if (typeof id !== 'string') throw new Error('failed to create a session: the response has no "id"')
+    return id
+  }
+
+  /** Reads a session's info (`GET /session/{id}`), which carries OpenCode's own cost and token totals. */
+  async sessionInfo(sessionId: string): Promise<Record<string, unknown>> {
+    const result = await this.client.session.get({ sessionID: sessionId })
+    check(`read session ${sessionId}`, result)
+    return (result.data ?? {}) as Record<string, unknown>
+  }
+
+  /** Lists the sessions a session started (`GET /session/{id}/children`). */
+  async childSessions(sessionId: string): Promise<Array<Record<string, unknown>>> {
+    const result = await this.client.session.children({ sessionID: sessionId })
+    check(`list children of session ${sessionId}`, result)
+    return (result.data ?? []) as Array<Record<string, unknown>>
+  }
+
   /** Queues a text prompt on a session (`POST /session/{id}/prompt_async`). */
   async prompt(sessionId: string, text: string): Promise<void> {
     const result = await this.client.session.promptAsync({ sessionID: sessionId, parts: [{ type: 'text', text }] })
