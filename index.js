@@ -835,4 +835,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.version = nativeBinding.version
+module.exports.Governor = nativeBinding.Governor
+module.exports.checkConfig = nativeBinding.checkConfig
+module.exports.explainPolicy = nativeBinding.explainPolicy

@@ -1,9 +1,317 @@
-//! Node.js binding: converts types and maps errors, nothing more.
+//! Node.js binding: converts between JavaScript values and the core's types
+//! and turns core errors into JavaScript exceptions. No policy or cost logic
+//! lives here, so `cargo test` covers all of it through the core.
 
+use crate::cost::Extension;
+use crate::diagnostic::Diagnostic;
+use crate::governor::{self as core, ExplainRequest, GovernorError, GovernorOptions, JobRegistration};
+use crate::policy::{self, ConfigFile, JobSection};
+use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use serde_json::Value;
+use std::path::PathBuf;
 
-/// Returns the version of the native addon.
+/// Options for a new `Governor`.
+#[napi(object)]
+pub struct GovernorInit {
+    /// The global config layer: YAML or JSON text, or an object. Default: none, so the built-in safe default applies.
+    #[napi(ts_type = "string | Record<string, unknown>")]
+    pub global_config: Option<Value>,
+    /// File name used in error messages about `globalConfig`. Default: `<global config>`.
+    pub global_config_source: Option<String>,
+    /// Decision log entries kept per job. Default: 1000.
+    pub log_limit: Option<u32>,
+}
+
+/// A job to govern.
+#[napi(object)]
+pub struct JobInit {
+    pub job_id: String,
+    /// Absolute path of the job's git worktree.
+    pub worktree: String,
+    /// The plan registered with `registerPlan` that this job belongs to. Default: none.
+    pub plan_id: Option<String>,
+    /// A job override: YAML or JSON text or an object with `trust`, `permissions` and `budget`. Default: none.
+    #[napi(ts_type = "string | Record<string, unknown>")]
+    pub policy: Option<Value>,
+    /// A trust level that overrides the job's own. Default: none.
+    pub trust: Option<String>,
+    /// The agent's home directory, for `~` and `$HOME` in commands. Default: this process's `HOME`.
+    pub home: Option<String>,
+}
+
+/// Extra budget granted to a paused job or plan.
+#[napi(object)]
+pub struct BudgetExtension {
+    /// Extra USD. Default: none.
+    pub usd: Option<f64>,
+    /// Extra tokens. Default: none.
+    pub tokens: Option<i64>,
+}
+
+/// A hypothetical request for `explain`: set exactly one field.
+#[napi(object)]
+pub struct ExplainInit {
+    pub command: Option<String>,
+    pub edit: Option<String>,
+    pub read: Option<String>,
+    pub fetch: Option<String>,
+    pub mcp: Option<String>,
+}
+
+/// Options for `explainPolicy`: a policy, a worktree and one request.
+#[napi(object)]
+pub struct ExplainPolicyInit {
+    /// Policy or plan file text (YAML or JSON) or an object. Default: the built-in safe default.
+    #[napi(ts_type = "string | Record<string, unknown>")]
+    pub policy: Option<Value>,
+    pub worktree: String,
+    pub home: Option<String>,
+    pub command: Option<String>,
+    pub edit: Option<String>,
+    pub read: Option<String>,
+    pub fetch: Option<String>,
+    pub mcp: Option<String>,
+}
+
+/// Governs jobs and plans: decides permission requests and accounts usage.
 #[napi]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_string()
+pub struct Governor {
+    inner: core::Governor,
+}
+
+#[napi]
+impl Governor {
+    #[napi(constructor, catch_unwind)]
+    pub fn new(options: Option<GovernorInit>) -> Result<Governor> {
+        let options = governor_options(options)?;
+        Ok(Governor { inner: core::Governor::new(options) })
+    }
+
+    /// Creates a governor whose cost and budget state is restored from `snapshot()` output.
+    #[napi(factory, catch_unwind)]
+    pub fn restore(snapshot: String, options: Option<GovernorInit>) -> Result<Governor> {
+        let value: Value = serde_json::from_str(&snapshot)
+            .map_err(|error| invalid_arg(format!("invalid snapshot: not valid JSON: {error}")))?;
+        let options = governor_options(options)?;
+        let inner = core::Governor::restore(&value, options).map_err(governor_error)?;
+        Ok(Governor { inner })
+    }
+
+    /// Registers or replaces a plan from its plan file (YAML or JSON text, or an object).
+    #[napi(catch_unwind)]
+    pub fn register_plan(
+        &mut self,
+        plan_id: String,
+        #[napi(ts_arg_type = "string | Record<string, unknown>")] config: Value,
+        source: Option<String>,
+    ) -> Result<()> {
+        let source = source.unwrap_or_else(|| format!("<plan {plan_id}>"));
+        let config = config_from(&config, &source)?;
+        self.inner.register_plan(&plan_id, config).map_err(governor_error)
+    }
+
+    /// Registers or replaces a job and compiles its policy.
+    #[napi(catch_unwind)]
+    pub fn register_job(&mut self, job: JobInit) -> Result<()> {
+        let source = format!("<job {} override>", job.job_id);
+        let policy = match &job.policy {
+            Some(value) => Some(job_section(config_from(value, &source)?)),
+            None => None,
+        };
+        let registration = JobRegistration {
+            job_id: job.job_id,
+            plan_id: job.plan_id,
+            worktree: PathBuf::from(job.worktree),
+            home: job.home.map(PathBuf::from).or_else(home_dir),
+            policy,
+            trust: job.trust,
+        };
+        self.inner.register_job(registration).map_err(governor_error)
+    }
+
+    /// Handles one event of a job's stream (an object, JSON text, or an SSE
+    /// `data:` line) and returns what the caller must act on.
+    #[napi(catch_unwind, ts_return_type = "EventOutcome")]
+    pub fn handle_event(
+        &mut self,
+        job_id: String,
+        #[napi(ts_arg_type = "string | Record<string, unknown>")] event: Value,
+    ) -> Result<Value> {
+        let outcome = match &event {
+            Value::String(text) => {
+                let parsed = crate::events::parse_event_text(text).map_err(|error| invalid_arg(error.to_string()))?;
+                self.inner.handle_parsed(&job_id, parsed)
+            }
+            other => self.inner.handle_event(&job_id, other),
+        };
+        to_value(&outcome.map_err(governor_error)?)
+    }
+
+    /// Raises a paused job's cap by the given amounts and returns the resulting actions.
+    #[napi(catch_unwind, ts_return_type = "BudgetAction[]")]
+    pub fn extend_job(&mut self, job_id: String, extension: BudgetExtension) -> Result<Value> {
+        let extension = extension_from(extension)?;
+        to_value(&self.inner.extend_job(&job_id, extension).map_err(governor_error)?)
+    }
+
+    /// Raises a paused plan's cap by the given amounts and returns the resulting actions.
+    #[napi(catch_unwind, ts_return_type = "BudgetAction[]")]
+    pub fn extend_plan(&mut self, plan_id: String, extension: BudgetExtension) -> Result<Value> {
+        let extension = extension_from(extension)?;
+        to_value(&self.inner.extend_plan(&plan_id, extension).map_err(governor_error)?)
+    }
+
+    /// Explains how the job's policy decides a hypothetical request. Nothing is logged.
+    #[napi(catch_unwind, ts_return_type = "Explanation")]
+    pub fn explain(&self, job_id: String, request: ExplainInit) -> Result<Value> {
+        let request = ExplainRequest {
+            command: request.command,
+            edit: request.edit,
+            read: request.read,
+            fetch: request.fetch,
+            mcp: request.mcp,
+        };
+        to_value(&self.inner.explain(&job_id, &request).map_err(governor_error)?)
+    }
+
+    /// Summarises a job's decisions for a status view.
+    #[napi(catch_unwind, ts_return_type = "Status")]
+    pub fn job_status(&self, job_id: String) -> Result<Value> {
+        to_value(&self.inner.job_status(&job_id).map_err(governor_error)?)
+    }
+
+    /// Summarises the decisions of every job of a plan.
+    #[napi(catch_unwind, ts_return_type = "Status")]
+    pub fn plan_status(&self, plan_id: String) -> Result<Value> {
+        to_value(&self.inner.plan_status(&plan_id).map_err(governor_error)?)
+    }
+
+    /// Returns a job's newest decision log entries and how many were dropped.
+    #[napi(catch_unwind, ts_return_type = "{ entries: DecisionRecord[]; dropped: number }")]
+    pub fn decision_log(&self, job_id: String) -> Result<Value> {
+        let (entries, dropped) = self.inner.decision_log(&job_id).map_err(governor_error)?;
+        to_value(&serde_json::json!({ "entries": entries, "dropped": dropped }))
+    }
+
+    /// Returns spend per job, plan and session.
+    #[napi(catch_unwind, ts_return_type = "CostReport")]
+    pub fn report(&self) -> Result<Value> {
+        to_value(&self.inner.report())
+    }
+
+    /// Serialises the cost and budget state as JSON text for the caller's job store.
+    #[napi(catch_unwind)]
+    pub fn snapshot(&self) -> Result<String> {
+        serde_json::to_string(&self.inner.snapshot()).map_err(|error| generic(format!("snapshot failed: {error}")))
+    }
+}
+
+/// Validates a policy, plan or global config file and lists every problem found.
+#[napi(catch_unwind, ts_return_type = "{ ok: boolean; diagnostics: Diagnostic[] }")]
+pub fn check_config(text: String, source: Option<String>) -> Result<Value> {
+    let source = source.unwrap_or_else(|| "<config>".to_string());
+    let diagnostics: Vec<Diagnostic> = match policy::parse_config(&text, &source) {
+        Ok(config) => match crate::policy::CompiledPolicy::compile(None, Some(&config), &[], std::path::Path::new("/")) {
+            Ok(_) => Vec::new(),
+            Err(diagnostics) => diagnostics,
+        },
+        Err(diagnostics) => diagnostics,
+    };
+    to_value(&serde_json::json!({ "ok": diagnostics.is_empty(), "diagnostics": diagnostics }))
+}
+
+/// Explains how a standalone policy decides a hypothetical request.
+#[napi(catch_unwind, ts_return_type = "Explanation")]
+pub fn explain_policy(options: ExplainPolicyInit) -> Result<Value> {
+    let config = match &options.policy {
+        Some(value) => Some(config_from(value, "<policy>")?),
+        None => None,
+    };
+    let request = ExplainRequest {
+        command: options.command,
+        edit: options.edit,
+        read: options.read,
+        fetch: options.fetch,
+        mcp: options.mcp,
+    };
+    let home = options.home.map(PathBuf::from).or_else(home_dir);
+    let explanation = core::explain_policy(config.as_ref(), &PathBuf::from(options.worktree), home, &request)
+        .map_err(governor_error)?;
+    to_value(&explanation)
+}
+
+fn governor_options(options: Option<GovernorInit>) -> Result<GovernorOptions> {
+    let Some(options) = options else {
+        return Ok(GovernorOptions::default());
+    };
+    let source = options.global_config_source.unwrap_or_else(|| "<global config>".to_string());
+    let global_config = match &options.global_config {
+        Some(value) => Some(config_from(value, &source)?),
+        None => None,
+    };
+    Ok(GovernorOptions {
+        global_config,
+        pricing: Default::default(),
+        log_limit: options.log_limit.map(|limit| limit as usize),
+    })
+}
+
+/// Reads a config from YAML or JSON text, or from an object passed from JavaScript.
+fn config_from(value: &Value, source: &str) -> Result<ConfigFile> {
+    let parsed = match value {
+        Value::String(text) => policy::parse_config(text, source),
+        other => policy::parse_config_value(other, source),
+    };
+    parsed.map_err(|diagnostics| {
+        let error = GovernorError::InvalidConfig { diagnostics };
+        invalid_arg(error.to_string())
+    })
+}
+
+fn job_section(config: ConfigFile) -> JobSection {
+    JobSection { trust: config.trust, permissions: config.permissions, budget: config.budget }
+}
+
+fn extension_from(extension: BudgetExtension) -> Result<Extension> {
+    let tokens = match extension.tokens {
+        Some(tokens) if tokens < 0 => {
+            return Err(invalid_arg(format!("invalid extension: tokens {tokens} is negative; pass a positive count")));
+        }
+        Some(tokens) => Some(tokens as u64),
+        None => None,
+    };
+    if let Some(usd) = extension.usd {
+        if !usd.is_finite() || usd < 0.0 {
+            return Err(invalid_arg(format!("invalid extension: usd {usd} must be a finite amount of at least 0")));
+        }
+    }
+    Ok(Extension { usd: extension.usd, tokens })
+}
+
+fn home_dir() -> Option<PathBuf> {
+    std::env::var_os("HOME").filter(|home| !home.is_empty()).map(PathBuf::from)
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> Result<Value> {
+    serde_json::to_value(value).map_err(|error| generic(format!("converting the result failed: {error}")))
+}
+
+fn governor_error(error: GovernorError) -> Error {
+    let message = match error.help() {
+        Some(help) => format!("{error} (help: {help})"),
+        None => error.to_string(),
+    };
+    match error {
+        GovernorError::Cost(_) => generic(message),
+        _ => invalid_arg(message),
+    }
+}
+
+fn invalid_arg(message: String) -> Error {
+    Error::new(Status::InvalidArg, message)
+}
+
+fn generic(message: String) -> Error {
+    Error::new(Status::GenericFailure, message)
 }

@@ -1,1 +1,260 @@
-//! Placeholder until this module is written.
+//! Turns a permission request into the actions it would allow, each with a
+//! category, a scope and a target the policy can match.
+
+use crate::decision::{Action, Category, Scope};
+use crate::events::{PermissionRequest, ToolCall};
+use crate::paths;
+use crate::shell::{self, Effect, ShellContext, SubCommand};
+use std::path::{Path, PathBuf};
+
+/// Longest shell command analysed, in bytes. A longer one is opaque: the
+/// agent's commands are rarely over a few hundred bytes, and parsing
+/// unbounded input inside the event handler would stall the monitor.
+pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
+
+/// Where the job runs: the facts classification needs besides the request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobContext {
+    /// Absolute, normalised worktree path with symlinks resolved.
+    pub worktree: PathBuf,
+    /// The agent's home directory, for `~` and `$HOME`.
+    pub home: Option<PathBuf>,
+}
+
+/// Tools whose `external_directory` requests are about reading files.
+const READ_TOOLS: [&str; 4] = ["read", "glob", "grep", "list"];
+/// Permissions OpenCode asks for that fall outside the file, shell, network
+/// and MCP categories.
+const OTHER_PERMISSIONS: [&str; 8] =
+    ["task", "skill", "todowrite", "todoread", "doom_loop", "lsp", "question", "plan_exit"];
+
+/// Classifies a request. `tool_call` is the tool call the request came from,
+/// when the event stream showed it first.
+pub fn classify(request: &PermissionRequest, tool_call: Option<&ToolCall>, job: &JobContext) -> Vec<Action> {
+    let permission = request.permission.as_str();
+    match permission {
+        "edit" | "write" | "patch" | "multiedit" | "apply_patch" => file_actions(request, Category::FileEdit, job),
+        "read" | "list" | "glob" | "grep" => file_actions(request, Category::FileRead, job),
+        "external_directory" => external_directory_actions(request, tool_call, job),
+        "bash" => shell_actions(&bash_command(request), shell_cwd(tool_call, job), job),
+        "webfetch" => network_actions(request, "url"),
+        "websearch" | "codesearch" => network_actions(request, "query"),
+        _ if OTHER_PERMISSIONS.contains(&permission) => vec![other_action(request)],
+        _ => vec![mcp_action(request)],
+    }
+}
+
+fn file_actions(request: &PermissionRequest, category: Category, job: &JobContext) -> Vec<Action> {
+    let targets = file_targets(request);
+    if targets.is_empty() {
+        let reason = format!("the {} request names no file", request.permission);
+        return vec![opaque_action(category, Some(Scope::OutsideWorktree), &request.permission, reason)];
+    }
+    targets.iter().map(|target| file_action(category, target, &job.worktree, job)).collect()
+}
+
+/// Prefers the absolute `metadata.filepath` over the worktree-relative patterns.
+fn file_targets(request: &PermissionRequest) -> Vec<String> {
+    match request.metadata_str("filepath") {
+        Some(filepath) if !filepath.is_empty() => vec![filepath.to_string()],
+        _ => request.patterns.iter().filter(|pattern| !pattern.is_empty()).cloned().collect(),
+    }
+}
+
+fn file_action(category: Category, target: &str, cwd: &Path, job: &JobContext) -> Action {
+    let path = resolved_path(target, cwd, job);
+    Action {
+        category,
+        scope: Some(scope_of(&path, job)),
+        target: path.to_string_lossy().into_owned(),
+        command: None,
+        opaque: None,
+    }
+}
+
+fn resolved_path(target: &str, cwd: &Path, job: &JobContext) -> PathBuf {
+    paths::resolve(&paths::normalize(target, cwd, job.home.as_deref()))
+}
+
+fn scope_of(path: &Path, job: &JobContext) -> Scope {
+    if paths::is_inside(path, &job.worktree) {
+        Scope::InsideWorktree
+    } else {
+        Scope::OutsideWorktree
+    }
+}
+
+/// OpenCode asks `external_directory` before a tool touches a path outside
+/// the project. The tool call decides the category; without it the request is
+/// taken as an edit, the strictest file category.
+fn external_directory_actions(request: &PermissionRequest, tool_call: Option<&ToolCall>, job: &JobContext) -> Vec<Action> {
+    let tool = tool_call.map(|call| call.tool.as_str()).unwrap_or("");
+    if tool == "bash" {
+        if let Some(call) = tool_call {
+            let command = call.input.get("command").and_then(|value| value.as_str()).unwrap_or("");
+            return shell_actions(command, shell_cwd(tool_call, job), job);
+        }
+    }
+
+    let category = if READ_TOOLS.contains(&tool) { Category::FileRead } else { Category::FileEdit };
+    let mut targets: Vec<String> = Vec::new();
+    for key in ["filepath", "parentDir"] {
+        if let Some(path) = request.metadata_str(key) {
+            targets.push(path.to_string());
+            break;
+        }
+    }
+    if targets.is_empty() {
+        targets = request.patterns.iter().map(|pattern| strip_glob_suffix(pattern)).collect();
+    }
+    if targets.is_empty() {
+        let reason = "the external_directory request names no path".to_string();
+        return vec![opaque_action(category, Some(Scope::OutsideWorktree), &request.permission, reason)];
+    }
+
+    targets.iter().map(|target| file_action(category, target, &job.worktree, job)).collect()
+}
+
+/// Turns `/outside/dir/*` into `/outside/dir`: OpenCode lists the directory
+/// with a trailing wildcard.
+fn strip_glob_suffix(pattern: &str) -> String {
+    let trimmed = pattern.trim_end_matches('*').trim_end_matches('/');
+    if trimmed.is_empty() { pattern.to_string() } else { trimmed.to_string() }
+}
+
+/// Reads the command from `metadata.command`, then the legacy title, then the
+/// patterns joined as a sequence.
+fn bash_command(request: &PermissionRequest) -> String {
+    if let Some(command) = request.metadata_str("command") {
+        return command.to_string();
+    }
+    if request.shape == crate::events::PermissionShape::Updated {
+        if let Some(title) = &request.title {
+            return title.clone();
+        }
+    }
+    request.patterns.join("\n")
+}
+
+/// The shell tool's `workdir` input, else the worktree.
+fn shell_cwd(tool_call: Option<&ToolCall>, job: &JobContext) -> PathBuf {
+    let workdir = tool_call.and_then(|call| call.input.get("workdir")).and_then(|value| value.as_str());
+    match workdir {
+        Some(dir) if !dir.is_empty() => resolved_path(dir, &job.worktree, job),
+        _ => job.worktree.clone(),
+    }
+}
+
+/// Analyses a shell command into one action per sub-command and one per
+/// effect that another category governs.
+pub fn shell_actions(command: &str, cwd: PathBuf, job: &JobContext) -> Vec<Action> {
+    let cwd_scope = scope_of(&cwd, job);
+    if command.trim().is_empty() {
+        let reason = "the shell request has no command".to_string();
+        return vec![opaque_action(Category::ShellCommand, Some(cwd_scope), command, reason)];
+    }
+    if command.len() > MAX_COMMAND_BYTES {
+        let reason = format!("the command is {} bytes, more than the {MAX_COMMAND_BYTES} analysed", command.len());
+        return vec![opaque_action(Category::ShellCommand, Some(cwd_scope), &truncate(command), reason)];
+    }
+
+    let context = ShellContext { cwd, home: job.home.clone(), worktree: job.worktree.clone() };
+    let analysis = shell::analyse(command, &context);
+    let mut actions = Vec::new();
+    for reason in &analysis.opaque {
+        actions.push(opaque_action(Category::ShellCommand, Some(cwd_scope), command, reason.clone()));
+    }
+    for sub_command in &analysis.sub_commands {
+        push_sub_command_actions(sub_command, job, &mut actions);
+    }
+    if actions.is_empty() {
+        let reason = "the shell analysis found no command to run".to_string();
+        actions.push(opaque_action(Category::ShellCommand, Some(cwd_scope), command, reason));
+    }
+    actions
+}
+
+fn push_sub_command_actions(sub_command: &SubCommand, job: &JobContext, actions: &mut Vec<Action>) {
+    let opaque = sub_command.effects.iter().find_map(|effect| match effect {
+        Effect::Opaque { reason } => Some(reason.clone()),
+        _ => None,
+    });
+    actions.push(Action {
+        category: Category::ShellCommand,
+        scope: Some(scope_of(&sub_command.cwd, job)),
+        target: sub_command.text.clone(),
+        command: Some(sub_command.clone()),
+        opaque,
+    });
+
+    for effect in &sub_command.effects {
+        if let Some(action) = effect_action(effect, sub_command, job) {
+            actions.push(action);
+        }
+    }
+}
+
+fn effect_action(effect: &Effect, sub_command: &SubCommand, job: &JobContext) -> Option<Action> {
+    let path_action = |category: Category, path: &Path| Action {
+        category,
+        scope: Some(scope_of(path, job)),
+        target: path.to_string_lossy().into_owned(),
+        command: None,
+        opaque: None,
+    };
+    match effect {
+        Effect::WritesFile { path } => Some(path_action(Category::FileEdit, path)),
+        Effect::ReadsFile { path } => Some(path_action(Category::FileRead, path)),
+        Effect::Network { target } => Some(Action {
+            category: Category::NetworkAccess,
+            scope: None,
+            target: target.clone(),
+            command: Some(sub_command.clone()),
+            opaque: None,
+        }),
+        Effect::InstallsPackages { .. } => Some(Action {
+            category: Category::InstallPackages,
+            scope: None,
+            target: sub_command.text.clone(),
+            command: Some(sub_command.clone()),
+            opaque: None,
+        }),
+        Effect::Runs { .. } | Effect::ChangesDirectory { .. } | Effect::Opaque { .. } => None,
+    }
+}
+
+fn network_actions(request: &PermissionRequest, metadata_key: &str) -> Vec<Action> {
+    let target = request
+        .metadata_str(metadata_key)
+        .map(str::to_string)
+        .or_else(|| request.patterns.first().cloned())
+        .unwrap_or_default();
+    let opaque = target.is_empty().then(|| format!("the {} request names no target", request.permission));
+    vec![Action { category: Category::NetworkAccess, scope: None, target, command: None, opaque }]
+}
+
+fn other_action(request: &PermissionRequest) -> Action {
+    let target = match request.patterns.first() {
+        Some(pattern) => format!("{} {pattern}", request.permission),
+        None => request.permission.clone(),
+    };
+    Action { category: Category::Other, scope: None, target, command: None, opaque: None }
+}
+
+/// Any permission OpenCode's built-in tools do not ask for is an MCP or
+/// plugin tool, named `<server>_<tool>`.
+fn mcp_action(request: &PermissionRequest) -> Action {
+    Action { category: Category::McpTools, scope: None, target: request.permission.clone(), command: None, opaque: None }
+}
+
+fn opaque_action(category: Category, scope: Option<Scope>, target: &str, reason: String) -> Action {
+    Action { category, scope, target: target.to_string(), command: None, opaque: Some(reason) }
+}
+
+fn truncate(text: &str) -> String {
+    let mut end = text.len().min(200);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}

@@ -1,1 +1,608 @@
-//! Placeholder until this module is written.
+//! The governor: jobs, plans and their compiled policies, the decision logs
+//! and the cost tracker, behind one synchronous call per event.
+
+use crate::classify::{self, JobContext};
+use crate::cost::{BudgetAction, CostError, CostReport, CostTracker, Extension, PricingTable};
+use crate::decision::{Action, Category, Decision, Scope};
+use crate::diagnostic::{self, Diagnostic};
+use crate::events::{self, Event, EventError, PermissionRequest, ToolCall};
+use crate::log::{DecisionLog, DecisionRecord, Status};
+use crate::paths;
+use crate::policy::{CompiledPolicy, ConfigFile, JobSection, Verdict};
+use serde::Serialize;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Decision log entries kept per job unless the caller sets another limit.
+pub const DEFAULT_LOG_LIMIT: usize = 1000;
+
+/// Tool calls remembered per job, to tell which tool a permission request
+/// serves. OpenCode asks while the call runs, so only recent calls matter.
+const MAX_TOOL_CALLS: usize = 256;
+
+/// Snapshot format version written by `snapshot` and accepted by `restore`.
+pub const SNAPSHOT_VERSION: u64 = 1;
+
+/// Settings fixed when the governor is created.
+#[derive(Debug, Clone, Default)]
+pub struct GovernorOptions {
+    pub global_config: Option<ConfigFile>,
+    pub pricing: PricingTable,
+    /// Decision log entries kept per job; `None` means `DEFAULT_LOG_LIMIT`.
+    pub log_limit: Option<usize>,
+}
+
+/// A job to govern.
+#[derive(Debug, Clone, Default)]
+pub struct JobRegistration {
+    pub job_id: String,
+    pub plan_id: Option<String>,
+    pub worktree: PathBuf,
+    /// The agent's home directory for `~`; the monitor passes its own by default.
+    pub home: Option<PathBuf>,
+    /// A job override above the plan's `jobs.<job_id>` section.
+    pub policy: Option<JobSection>,
+    /// A trust level that replaces the override's own, if any.
+    pub trust: Option<String>,
+}
+
+/// What went wrong in a governor call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GovernorError {
+    UnknownJob { job_id: String },
+    UnknownPlan { plan_id: String },
+    InvalidConfig { diagnostics: Vec<Diagnostic> },
+    InvalidEvent(EventError),
+    InvalidRequest { message: String },
+    InvalidSnapshot { message: String },
+    Cost(CostError),
+}
+
+impl GovernorError {
+    /// Returns the fix to suggest, where there is one.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            GovernorError::UnknownJob { .. } => Some("register the job with registerJob first".into()),
+            GovernorError::UnknownPlan { .. } => Some("register the plan with registerPlan first".into()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for GovernorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GovernorError::UnknownJob { job_id } => write!(f, "unknown job \"{job_id}\""),
+            GovernorError::UnknownPlan { plan_id } => write!(f, "unknown plan \"{plan_id}\""),
+            GovernorError::InvalidConfig { diagnostics } => {
+                write!(f, "invalid policy configuration:\n{}", diagnostic::render(diagnostics))
+            }
+            GovernorError::InvalidEvent(error) => write!(f, "{error}"),
+            GovernorError::InvalidRequest { message } => write!(f, "{message}"),
+            GovernorError::InvalidSnapshot { message } => write!(f, "invalid snapshot: {message}"),
+            GovernorError::Cost(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for GovernorError {}
+
+impl From<EventError> for GovernorError {
+    fn from(error: EventError) -> GovernorError {
+        GovernorError::InvalidEvent(error)
+    }
+}
+
+impl From<CostError> for GovernorError {
+    fn from(error: CostError) -> GovernorError {
+        GovernorError::Cost(error)
+    }
+}
+
+/// The verdict on one action of a request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionVerdict {
+    pub category: Category,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+    pub target: String,
+    pub decision: Decision,
+    pub layer: String,
+    pub rule: String,
+    pub reason: String,
+}
+
+/// The decision on a permission request: the strictest of its actions'.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionOutcome {
+    pub permission_id: String,
+    pub session_id: String,
+    pub permission: String,
+    pub category: Category,
+    pub decision: Decision,
+    pub reason: String,
+    pub layer: String,
+    pub rule: String,
+    pub actions: Vec<ActionVerdict>,
+}
+
+/// Everything the caller must act on after one event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventOutcome {
+    pub event_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permission: Option<PermissionOutcome>,
+    pub budget_actions: Vec<BudgetAction>,
+}
+
+/// A hypothetical request for `explain`: exactly one field is set.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExplainRequest {
+    pub command: Option<String>,
+    pub edit: Option<String>,
+    pub read: Option<String>,
+    pub fetch: Option<String>,
+    pub mcp: Option<String>,
+}
+
+/// Why a hypothetical request would get its decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Explanation {
+    pub decision: Decision,
+    pub category: Category,
+    pub rule: String,
+    pub layer: String,
+    pub reason: String,
+    /// What the analysis found, one readable line per effect.
+    pub effects: Vec<String>,
+    pub actions: Vec<ActionVerdict>,
+}
+
+struct Job {
+    plan_id: Option<String>,
+    registration: JobRegistration,
+    context: JobContext,
+    policy: CompiledPolicy,
+    log: DecisionLog,
+    tool_calls: ToolCallCache,
+}
+
+struct Plan {
+    config: ConfigFile,
+}
+
+/// Governs jobs, plans and sessions. Not thread-safe by itself: the caller
+/// serialises calls, as Node's single event-loop thread does.
+pub struct Governor {
+    global: Option<ConfigFile>,
+    plans: HashMap<String, Plan>,
+    jobs: HashMap<String, Job>,
+    cost: CostTracker,
+    log_limit: usize,
+}
+
+impl Governor {
+    pub fn new(options: GovernorOptions) -> Governor {
+        Governor {
+            global: options.global_config,
+            plans: HashMap::new(),
+            jobs: HashMap::new(),
+            cost: CostTracker::new(options.pricing),
+            log_limit: options.log_limit.unwrap_or(DEFAULT_LOG_LIMIT),
+        }
+    }
+
+    /// Restores the cost and budget state from a `snapshot`. Plans and jobs
+    /// are configuration, not state: register them again after restoring.
+    pub fn restore(snapshot: &serde_json::Value, options: GovernorOptions) -> Result<Governor, GovernorError> {
+        let version = snapshot.get("version").and_then(serde_json::Value::as_u64);
+        if version != Some(SNAPSHOT_VERSION) {
+            let message = format!("unsupported snapshot version {:?}, expected {SNAPSHOT_VERSION}", version);
+            return Err(GovernorError::InvalidSnapshot { message });
+        }
+        let cost_state = snapshot
+            .get("cost")
+            .ok_or_else(|| GovernorError::InvalidSnapshot { message: "missing field \"cost\"".into() })?;
+
+        let pricing = options.pricing.clone();
+        let mut governor = Governor::new(options);
+        governor.cost = CostTracker::restore(cost_state, pricing)?;
+        Ok(governor)
+    }
+
+    /// Serialises the cost and budget state for the caller's job store.
+    pub fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({ "version": SNAPSHOT_VERSION, "cost": self.cost.snapshot() })
+    }
+
+    /// Registers or replaces a plan and recompiles the policies of its jobs.
+    /// On error nothing changes.
+    pub fn register_plan(&mut self, plan_id: &str, config: ConfigFile) -> Result<(), GovernorError> {
+        let mut recompiled = Vec::new();
+        for (job_id, job) in &self.jobs {
+            if job.plan_id.as_deref() == Some(plan_id) {
+                let policy = compile_policy(self.global.as_ref(), Some(&config), &job.registration)?;
+                recompiled.push((job_id.clone(), policy));
+            }
+        }
+
+        self.cost.configure_plan(plan_id, plan_budget(&config));
+        self.plans.insert(plan_id.to_string(), Plan { config });
+        for (job_id, policy) in recompiled {
+            if let Some(job) = self.jobs.get_mut(&job_id) {
+                job.policy = policy;
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers or replaces a job and compiles its policy. On error nothing changes.
+    pub fn register_job(&mut self, registration: JobRegistration) -> Result<(), GovernorError> {
+        let plan_config = match &registration.plan_id {
+            Some(plan_id) => Some(
+                &self
+                    .plans
+                    .get(plan_id)
+                    .ok_or_else(|| GovernorError::UnknownPlan { plan_id: plan_id.clone() })?
+                    .config,
+            ),
+            None => None,
+        };
+        let worktree = worktree_path(&registration.worktree)?;
+        let registration = JobRegistration { worktree: worktree.clone(), ..registration };
+        let policy = compile_policy(self.global.as_ref(), plan_config, &registration)?;
+
+        let job_budget = job_budget(plan_config, &registration);
+        self.cost.configure_job(&registration.job_id, registration.plan_id.as_deref(), job_budget.as_ref());
+
+        let job = Job {
+            plan_id: registration.plan_id.clone(),
+            context: JobContext { worktree, home: registration.home.clone() },
+            policy,
+            log: DecisionLog::new(self.log_limit),
+            tool_calls: ToolCallCache::default(),
+            registration,
+        };
+        self.jobs.insert(job.registration.job_id.clone(), job);
+        Ok(())
+    }
+
+    /// Handles one event of a job's stream: decides permission requests,
+    /// remembers tool calls and accounts usage.
+    pub fn handle_event(&mut self, job_id: &str, event: &serde_json::Value) -> Result<EventOutcome, GovernorError> {
+        let event = events::parse_event(event)?;
+        self.handle_parsed(job_id, event)
+    }
+
+    /// Like `handle_event`, for an event already parsed.
+    pub fn handle_parsed(&mut self, job_id: &str, event: Event) -> Result<EventOutcome, GovernorError> {
+        if !self.jobs.contains_key(job_id) {
+            return Err(GovernorError::UnknownJob { job_id: job_id.to_string() });
+        }
+        let event_type = event.type_name().to_string();
+        let mut outcome = EventOutcome { event_type, permission: None, budget_actions: Vec::new() };
+
+        match event {
+            Event::Permission(request) => {
+                self.cost.attach_session(&request.session_id, job_id, None);
+                outcome.permission = Some(self.decide(job_id, &request)?);
+            }
+            Event::ToolCall(call) => {
+                if let Some(job) = self.jobs.get_mut(job_id) {
+                    job.tool_calls.remember(call);
+                }
+            }
+            Event::Usage { usage, .. } => {
+                outcome.budget_actions = self.cost.account(job_id, &usage)?;
+            }
+            Event::Other { .. } => {}
+        }
+        Ok(outcome)
+    }
+
+    /// Decides a permission request and logs the decision.
+    pub fn decide(&mut self, job_id: &str, request: &PermissionRequest) -> Result<PermissionOutcome, GovernorError> {
+        let job = self.job_mut(job_id)?;
+        let tool_call = request.call_id.as_deref().and_then(|call_id| job.tool_calls.get(call_id));
+        let actions = classify::classify(request, tool_call, &job.context);
+        let verdicts = evaluate_all(&job.policy, &actions);
+        let strictest = strictest_index(&verdicts);
+
+        let outcome = match verdicts.get(strictest) {
+            Some(deciding) => PermissionOutcome {
+                permission_id: request.id.clone(),
+                session_id: request.session_id.clone(),
+                permission: request.permission.clone(),
+                category: deciding.category,
+                decision: deciding.decision,
+                reason: deciding.reason.clone(),
+                layer: deciding.layer.clone(),
+                rule: deciding.rule.clone(),
+                actions: verdicts.clone(),
+            },
+            None => no_action_outcome(request),
+        };
+
+        job.log.record(DecisionRecord {
+            time_ms: now_ms(),
+            job_id: job_id.to_string(),
+            session_id: request.session_id.clone(),
+            permission_id: request.id.clone(),
+            permission: request.permission.clone(),
+            category: outcome.category,
+            target: verdicts.get(strictest).map(|verdict| verdict.target.clone()).unwrap_or_default(),
+            layer: outcome.layer.clone(),
+            rule: outcome.rule.clone(),
+            decision: outcome.decision,
+            reason: outcome.reason.clone(),
+        });
+        Ok(outcome)
+    }
+
+    /// Explains how the job's policy decides a hypothetical request, without logging it.
+    pub fn explain(&self, job_id: &str, request: &ExplainRequest) -> Result<Explanation, GovernorError> {
+        let job = self.job(job_id)?;
+        explain_with(&job.policy, &job.context, request)
+    }
+
+    pub fn extend_job(&mut self, job_id: &str, extension: Extension) -> Result<Vec<BudgetAction>, GovernorError> {
+        self.job(job_id)?;
+        Ok(self.cost.extend_job(job_id, extension)?)
+    }
+
+    pub fn extend_plan(&mut self, plan_id: &str, extension: Extension) -> Result<Vec<BudgetAction>, GovernorError> {
+        if !self.plans.contains_key(plan_id) {
+            return Err(GovernorError::UnknownPlan { plan_id: plan_id.to_string() });
+        }
+        Ok(self.cost.extend_plan(plan_id, extension)?)
+    }
+
+    pub fn job_status(&self, job_id: &str) -> Result<Status, GovernorError> {
+        Ok(self.job(job_id)?.log.status(job_id))
+    }
+
+    /// Summarises the decisions of every job of a plan.
+    pub fn plan_status(&self, plan_id: &str) -> Result<Status, GovernorError> {
+        if !self.plans.contains_key(plan_id) {
+            return Err(GovernorError::UnknownPlan { plan_id: plan_id.to_string() });
+        }
+        let mut status = Status::empty("plan", plan_id);
+        for job in self.jobs.values().filter(|job| job.plan_id.as_deref() == Some(plan_id)) {
+            status.add_log(&job.log);
+        }
+        status.finish();
+        Ok(status)
+    }
+
+    /// Returns the newest decision log entries of a job and how many were dropped.
+    pub fn decision_log(&self, job_id: &str) -> Result<(Vec<DecisionRecord>, u64), GovernorError> {
+        let job = self.job(job_id)?;
+        Ok((job.log.entries().cloned().collect(), job.log.dropped()))
+    }
+
+    pub fn report(&self) -> CostReport {
+        self.cost.report()
+    }
+
+    fn job(&self, job_id: &str) -> Result<&Job, GovernorError> {
+        self.jobs.get(job_id).ok_or_else(|| GovernorError::UnknownJob { job_id: job_id.to_string() })
+    }
+
+    fn job_mut(&mut self, job_id: &str) -> Result<&mut Job, GovernorError> {
+        self.jobs.get_mut(job_id).ok_or_else(|| GovernorError::UnknownJob { job_id: job_id.to_string() })
+    }
+}
+
+/// Compiles a standalone policy (one config file as the plan layer) and
+/// explains a hypothetical request against it, for the CLI's `explain`.
+pub fn explain_policy(
+    config: Option<&ConfigFile>,
+    worktree: &Path,
+    home: Option<PathBuf>,
+    request: &ExplainRequest,
+) -> Result<Explanation, GovernorError> {
+    let worktree = worktree_path(worktree)?;
+    let policy = CompiledPolicy::compile(None, config, &[], &worktree)
+        .map_err(|diagnostics| GovernorError::InvalidConfig { diagnostics })?;
+    let context = JobContext { worktree, home };
+    explain_with(&policy, &context, request)
+}
+
+fn explain_with(policy: &CompiledPolicy, context: &JobContext, request: &ExplainRequest) -> Result<Explanation, GovernorError> {
+    let (actions, effects) = explain_actions(context, request)?;
+    let verdicts = evaluate_all(policy, &actions);
+    let deciding = verdicts
+        .get(strictest_index(&verdicts))
+        .cloned()
+        .ok_or_else(|| GovernorError::InvalidRequest { message: "the request produced no action to decide".into() })?;
+
+    Ok(Explanation {
+        decision: deciding.decision,
+        category: deciding.category,
+        rule: deciding.rule,
+        layer: deciding.layer,
+        reason: deciding.reason,
+        effects,
+        actions: verdicts,
+    })
+}
+
+fn explain_actions(context: &JobContext, request: &ExplainRequest) -> Result<(Vec<Action>, Vec<String>), GovernorError> {
+    let given = [&request.command, &request.edit, &request.read, &request.fetch, &request.mcp];
+    let count = given.iter().filter(|field| field.is_some()).count();
+    if count != 1 {
+        let message = format!("expected exactly one of command, edit, read, fetch or mcp, got {count}");
+        return Err(GovernorError::InvalidRequest { message });
+    }
+
+    let simple = |category: Category, target: &str, scoped: bool| {
+        let (target, scope) = if scoped {
+            let path = paths::resolve(&paths::normalize(target, &context.worktree, context.home.as_deref()));
+            let scope = if paths::is_inside(&path, &context.worktree) { Scope::InsideWorktree } else { Scope::OutsideWorktree };
+            (path.to_string_lossy().into_owned(), Some(scope))
+        } else {
+            (target.to_string(), None)
+        };
+        let effect = format!("{} {}", category.as_str(), target);
+        (vec![Action { category, scope, target, command: None, opaque: None }], vec![effect])
+    };
+
+    if let Some(command) = &request.command {
+        let actions = classify::shell_actions(command, context.worktree.clone(), context);
+        let effects = actions.iter().flat_map(describe_action).collect();
+        return Ok((actions, effects));
+    }
+    if let Some(path) = &request.edit {
+        return Ok(simple(Category::FileEdit, path, true));
+    }
+    if let Some(path) = &request.read {
+        return Ok(simple(Category::FileRead, path, true));
+    }
+    if let Some(url) = &request.fetch {
+        return Ok(simple(Category::NetworkAccess, url, false));
+    }
+    let tool = request.mcp.as_deref().unwrap_or_default();
+    Ok(simple(Category::McpTools, tool, false))
+}
+
+/// Describes an action and, for shell commands, the effects found.
+fn describe_action(action: &Action) -> Vec<String> {
+    let mut lines = vec![format!("{} {}", action.category.as_str(), action.target)];
+    if let Some(reason) = &action.opaque {
+        lines.push(format!("not provably safe: {reason}"));
+    }
+    lines
+}
+
+fn evaluate_all(policy: &CompiledPolicy, actions: &[Action]) -> Vec<ActionVerdict> {
+    actions
+        .iter()
+        .map(|action| {
+            let Verdict { decision, layer, rule, reason } = policy.evaluate(action);
+            ActionVerdict {
+                category: action.category,
+                scope: action.scope,
+                target: action.target.clone(),
+                decision,
+                layer: layer.as_str().to_string(),
+                rule,
+                reason,
+            }
+        })
+        .collect()
+}
+
+/// Returns the index of the strictest verdict; the first one wins a tie.
+fn strictest_index(verdicts: &[ActionVerdict]) -> usize {
+    let mut best = 0;
+    for (index, verdict) in verdicts.iter().enumerate() {
+        if verdicts.get(best).is_some_and(|current| verdict.decision > current.decision) {
+            best = index;
+        }
+    }
+    best
+}
+
+/// A request that classified to nothing is held: nothing was understood, so
+/// nothing can be approved.
+fn no_action_outcome(request: &PermissionRequest) -> PermissionOutcome {
+    PermissionOutcome {
+        permission_id: request.id.clone(),
+        session_id: request.session_id.clone(),
+        permission: request.permission.clone(),
+        category: Category::Other,
+        decision: Decision::AskUser,
+        reason: format!("the {} request could not be classified", request.permission),
+        layer: "default".into(),
+        rule: "unclassified".into(),
+        actions: Vec::new(),
+    }
+}
+
+fn compile_policy(
+    global: Option<&ConfigFile>,
+    plan: Option<&ConfigFile>,
+    registration: &JobRegistration,
+) -> Result<CompiledPolicy, GovernorError> {
+    let plan_section = plan.and_then(|config| config.jobs.get(&registration.job_id));
+    let override_section = job_override(registration);
+    let mut sections: Vec<&JobSection> = Vec::new();
+    if let Some(section) = plan_section {
+        sections.push(section);
+    }
+    if let Some(section) = &override_section {
+        sections.push(section);
+    }
+    CompiledPolicy::compile(global, plan, &sections, &registration.worktree)
+        .map_err(|diagnostics| GovernorError::InvalidConfig { diagnostics })
+}
+
+fn job_override(registration: &JobRegistration) -> Option<JobSection> {
+    match (&registration.policy, &registration.trust) {
+        (None, None) => None,
+        (policy, trust) => {
+            let mut section = policy.clone().unwrap_or_default();
+            if trust.is_some() {
+                section.trust = trust.clone();
+            }
+            Some(section)
+        }
+    }
+}
+
+fn plan_budget(config: &ConfigFile) -> Option<&crate::budget::BudgetConfig> {
+    config.budget.as_ref()
+}
+
+/// The job's budget: its override's, else the plan's `jobs.<id>` section's.
+fn job_budget(plan: Option<&ConfigFile>, registration: &JobRegistration) -> Option<crate::budget::BudgetConfig> {
+    let from_override = registration.policy.as_ref().and_then(|section| section.budget.clone());
+    let from_plan = plan.and_then(|config| config.jobs.get(&registration.job_id)).and_then(|section| section.budget.clone());
+    from_override.or(from_plan)
+}
+
+/// Checks the worktree is absolute and resolves its symlinks, so containment
+/// checks compare real paths on both sides.
+fn worktree_path(worktree: &Path) -> Result<PathBuf, GovernorError> {
+    if !worktree.is_absolute() {
+        let message = format!("worktree \"{}\" must be an absolute path", worktree.display());
+        return Err(GovernorError::InvalidRequest { message });
+    }
+    let normalized = paths::normalize(&worktree.to_string_lossy(), Path::new("/"), None);
+    Ok(paths::resolve(&normalized))
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|duration| duration.as_millis() as u64).unwrap_or(0)
+}
+
+/// Recent tool calls by call id, oldest evicted first.
+#[derive(Default)]
+struct ToolCallCache {
+    calls: HashMap<String, ToolCall>,
+    order: VecDeque<String>,
+}
+
+impl ToolCallCache {
+    fn remember(&mut self, call: ToolCall) {
+        if !self.calls.contains_key(&call.call_id) {
+            if self.order.len() == MAX_TOOL_CALLS {
+                if let Some(oldest) = self.order.pop_front() {
+                    self.calls.remove(&oldest);
+                }
+            }
+            self.order.push_back(call.call_id.clone());
+        }
+        self.calls.insert(call.call_id.clone(), call);
+    }
+
+    fn get(&self, call_id: &str) -> Option<&ToolCall> {
+        self.calls.get(call_id)
+    }
+}

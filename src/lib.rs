@@ -4,11 +4,13 @@
 
 pub mod budget;
 pub mod classify;
+pub mod cost;
 pub mod decision;
 pub mod diagnostic;
 pub mod events;
 pub mod governor;
 pub mod ledger;
+pub mod log;
 pub mod paths;
 pub mod policy;
 pub mod pricing;

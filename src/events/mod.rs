@@ -1,1 +1,117 @@
-//! Placeholder until this module is written.
+//! OpenCode server events: the envelope, permission requests and tool calls.
+//! Usage events (messages, step parts, sessions) are read by `usage`.
+
+pub mod permission;
+pub mod usage;
+
+use serde_json::Value;
+use std::fmt;
+
+pub use permission::{PermissionRequest, PermissionShape, ToolCall};
+pub use usage::UsageEvent;
+
+/// Largest event accepted, in bytes of JSON text. OpenCode's own events stay
+/// far below this (an edit's diff is the largest part); a bigger one is more
+/// likely a broken stream than a real event.
+pub const MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
+
+/// An event the governor acts on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Permission(PermissionRequest),
+    ToolCall(ToolCall),
+    Usage { event_type: String, usage: UsageEvent },
+    /// Any other event type, kept by name so callers can count what they skip.
+    Other { event_type: String },
+}
+
+impl Event {
+    /// Returns the event type as OpenCode spells it, or the kind for parsed variants.
+    pub fn type_name(&self) -> &str {
+        match self {
+            Event::Permission(request) => request.shape.event_type(),
+            Event::ToolCall(_) => "message.part.updated",
+            Event::Usage { event_type, .. } => event_type,
+            Event::Other { event_type } => event_type,
+        }
+    }
+}
+
+/// A malformed event: what is wrong and where in the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventError {
+    /// The event type, when it could be read.
+    pub event_type: Option<String>,
+    pub message: String,
+}
+
+impl EventError {
+    pub fn new(event_type: Option<&str>, message: impl Into<String>) -> EventError {
+        EventError { event_type: event_type.map(str::to_string), message: message.into() }
+    }
+}
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.event_type {
+            Some(event_type) => write!(f, "invalid {event_type} event: {}", self.message),
+            None => write!(f, "invalid event: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for EventError {}
+
+/// Parses one event from JSON text. Accepts a bare JSON object and an SSE
+/// line of the form `data: {...}`.
+pub fn parse_event_text(text: &str) -> Result<Event, EventError> {
+    if text.len() > MAX_EVENT_BYTES {
+        let message = format!("event is {} bytes, more than the limit of {MAX_EVENT_BYTES}", text.len());
+        return Err(EventError::new(None, message));
+    }
+
+    let trimmed = text.trim();
+    let json = trimmed.strip_prefix("data:").map(str::trim_start).unwrap_or(trimmed);
+    let value: Value = serde_json::from_str(json)
+        .map_err(|error| EventError::new(None, format!("not valid JSON: {error}")))?;
+    parse_event(&value)
+}
+
+/// Parses one event from a JSON value. Accepts the `/event` form
+/// `{type, properties}` and the `/global/event` form `{directory, payload}`.
+pub fn parse_event(value: &Value) -> Result<Event, EventError> {
+    let envelope = unwrap_global(value)?;
+    let event_type = envelope
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| EventError::new(None, "missing string field \"type\""))?;
+    let properties = envelope.get("properties").unwrap_or(&Value::Null);
+
+    match event_type {
+        "permission.asked" | "permission.updated" | "permission.v2.asked" => {
+            permission::parse_permission(event_type, properties).map(Event::Permission)
+        }
+        "message.part.updated" if is_tool_part(properties) => {
+            permission::parse_tool_call(properties).map(Event::ToolCall)
+        }
+        _ => match usage::parse_usage(event_type, properties)? {
+            Some(usage) => Ok(Event::Usage { event_type: event_type.to_string(), usage }),
+            None => Ok(Event::Other { event_type: event_type.to_string() }),
+        },
+    }
+}
+
+fn unwrap_global(value: &Value) -> Result<&Value, EventError> {
+    if !value.is_object() {
+        return Err(EventError::new(None, "expected a JSON object"));
+    }
+    match value.get("payload") {
+        Some(payload) if value.get("type").is_none() => Ok(payload),
+        _ => Ok(value),
+    }
+}
+
+fn is_tool_part(properties: &Value) -> bool {
+    let part_type = properties.get("part").and_then(|part| part.get("type"));
+    part_type.and_then(Value::as_str) == Some("tool")
+}
