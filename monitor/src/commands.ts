@@ -1,6 +1,6 @@
 /** The offline commands: `check`, `explain`, `replay` and `report`. */
 
-import { loadAddon, type ExplainRequest, type Governor, type PermissionOutcome } from './addon.ts'
+import { loadAddon, type ExplainInit, type Governor, type PermissionOutcome } from './addon.ts'
 import { booleanOption, parseCommand, stringOption, UsageError, type OptionSpec } from './cli-args.ts'
 import { diagnosticLine, spendTable, table } from './format.ts'
 import { planIdOf, readInput, worktreePath } from './inputs.ts'
@@ -22,7 +22,7 @@ export function checkCommand(args: string[], out: Output): number {
     out(`${file}: ok`)
     return 0
   }
-  out(`${file}: ${result.diagnostics.length} problem${result.diagnostics.length === 1 ? '' : 's'}`)
+  out(`${file}: ${plural(result.diagnostics.length, 'problem')}`)
   return 1
 }
 
@@ -52,7 +52,7 @@ export function explainCommand(args: string[], out: Output): number {
     )
   }
   const kind = given[0] as (typeof REQUEST_KINDS)[number]
-  const request: ExplainRequest = { [kind]: stringOption('explain', parsed, kind, true) }
+  const request: ExplainInit = { [kind]: stringOption('explain', parsed, kind, true) }
   const policy = policyFile === undefined ? undefined : readInput('--policy', policyFile)
   const explanation = loadAddon().explainPolicy({ ...(policy === undefined ? {} : { policy }), worktree, ...request })
 
@@ -156,7 +156,7 @@ export function replayCommand(args: string[], out: Output, err: Output): number 
   out('')
   out(spendTable(spendRows(result.governor.report()), summary))
   out('')
-  out(`${result.events} events, ${result.decisions.length} decisions, ${result.problems.length} skipped lines`)
+  out(`${plural(result.events, 'event')}, ${plural(result.decisions.length, 'decision')}, ${plural(result.problems.length, 'skipped line')}`)
   return 0
 }
 
@@ -237,3 +237,7 @@ function decisionRecord(line: number, permission: PermissionOutcome): DecisionRe
   }
 }
 
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
+}

@@ -24,8 +24,10 @@ export interface JobSpec {
   worktree: string
   planId?: string
   /** Job-level policy override (YAML/JSON text or object). */
-  policy?: string | object
+  policy?: string | Record<string, unknown>
   trust?: string
+  /** The agent's home directory, for `~` in commands; default: this process's `HOME`. */
+  home?: string
   /** Project directory sent to the server; default: the server's own. */
   directory?: string
 }
@@ -136,6 +138,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         ...(spec.planId === undefined ? {} : { planId: spec.planId }),
         ...(spec.policy === undefined ? {} : { policy: spec.policy }),
         ...(spec.trust === undefined ? {} : { trust: spec.trust }),
+        ...(spec.home === undefined ? {} : { home: spec.home }),
       })
     }
     const state: JobState = {
@@ -356,7 +359,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       this.log.warn('budget action', { jobId, kind: action.kind, scope: action.scope, message: action.message })
       this.notify('budget', { jobId, action })
       if (action.kind !== 'pause' && action.kind !== 'kill') continue
-      for (const sessionId of action.sessions) this.abortSession(jobId, sessionId)
+      for (const sessionId of action.sessions ?? []) this.abortSession(jobId, sessionId)
     }
   }
 
