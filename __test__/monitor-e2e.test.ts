@@ -60,7 +60,7 @@ beforeAll(async () => {
   monitor.on('error', ({ error }) => errors.push(error.message))
   monitor.on('held', (request) => {
     held.push(request)
-    // Answer as the user would, so the session can finish.
+    // Reply as a user would, so the session can finish.
     void monitor.answer(request.permissionId, 'reject', 'the user declined').catch((error: unknown) => errors.push(String(error)))
   })
   const connected = new Promise<void>((resolve) => monitor.once('connected', () => resolve()))

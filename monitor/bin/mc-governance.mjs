@@ -7,6 +7,6 @@ register()
 const { main } = await import('../src/cli.ts')
 const status = await main(process.argv.slice(2))
 // stdout and stderr writes are synchronous on Linux for files, pipes and
-// terminals, so exiting here loses no output; it also ends a command that
-// left a handle open (stdin after `watch`).
+// terminals (Node.js process I/O docs), so exiting here loses no output.
+// Exiting also ends a command that left a handle open, such as stdin after `watch`.
 process.exit(status)

@@ -7,7 +7,7 @@ import { planIdOf, readInput, worktreePath } from './inputs.ts'
 import { formatProblem, parseCapture, type CaptureProblem } from './replay.ts'
 import { spendRows, summarize } from './spend.ts'
 
-/** Where a command writes its results; one call per line. */
+/** Sink for a command's result lines, called once per line. */
 export type Output = (line: string) => void
 
 /** `check FILE`: returns the exit status, 1 when the file has problems. */

@@ -2,7 +2,7 @@
  * `demo`: one governed job end to end on loopback only. It starts the
  * scripted model server, a loopback web server and a real `opencode serve`
  * in a temporary git worktree, governs it with the built-in default policy,
- * answers held requests as a user would, prints decisions and costs, and
+ * replies to held requests as a user would, prints decisions and costs, and
  * stops everything it started.
  */
 
@@ -31,7 +31,7 @@ const DEFAULT_TIMEOUT_SECONDS = 120
 const JOB_ID = 'demo'
 const SCRIPT = 'governance-demo'
 
-/** What the demo agent's turns are for, in order. */
+/** Returns the demo agent's model script: edit inside, write outside, install, fetch, then finish. */
 export function demoScripts(worktree: string, webUrl: string): Scripts {
   return {
     [SCRIPT]: {
@@ -58,7 +58,7 @@ export function demoScripts(worktree: string, webUrl: string): Scripts {
   }
 }
 
-/** How the simulated user answers a held request: fetches from loopback are fine, the rest is declined. */
+/** Returns the simulated user's reply to a held request: it allows fetches and declines the rest. */
 export function userAnswer(held: HeldPermission): { reply: Reply; message?: string } {
   if (held.category === 'network_access') return { reply: 'once' }
   if (held.category === 'install_packages') return { reply: 'reject', message: 'the user declined the package install' }
@@ -112,7 +112,7 @@ export async function demoCommand(args: string[], out: Output, logger: Logger): 
           out(`[user] ${reply} ${held.permission} (${held.category ?? 'unclassified'})${message ? `: ${message}` : ''}`)
           answers.push([held.permission, held.category ?? '', reply, message ?? ''])
         },
-        (error: unknown) => logger.error('demo answer failed', { permissionId: held.permissionId, error: String(error) }),
+        (error: unknown) => logger.error('demo reply to a held request failed', { permissionId: held.permissionId, error: String(error) }),
       )
     })
 

@@ -20,14 +20,14 @@ export function usd(amount: number): string {
   return `$${amount.toFixed(6)}`
 }
 
-/** One line per decision, as `watch` prints them. */
+/** Formats one decision as a line of `watch` output. */
 export function decisionLine(jobId: string, outcome: PermissionOutcome, reply: string | null): string {
   const target = outcome.actions[0]?.target ?? ''
   const replied = reply === null ? 'held for the user' : `replied ${reply}`
   return `[${jobId}] ${outcome.decision} ${outcome.category} ${target} (${outcome.rule}): ${outcome.reason}; ${replied}`
 }
 
-/** The running cost line of `watch`. */
+/** Formats the running cost line of `watch`. */
 export function costLine(summary: SpendSummary): string {
   const t = summary.tokens
   return `cost ${usd(summary.costUsd)}  tokens in ${t.input} out ${t.output} reasoning ${t.reasoning} cache read ${t.cacheRead} write ${t.cacheWrite}`

@@ -21,7 +21,7 @@ const LEVEL_RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error
 export interface LoggerOptions {
   /** Lowest level written. Default `info`. */
   level?: LogLevel
-  /** Where lines go. Default `process.stderr`. */
+  /** Line sink. Default: a write to `process.stderr`. */
   write?: (line: string) => void
 }
 

@@ -32,7 +32,7 @@ export interface JobSpec {
   directory?: string
 }
 
-/** Why a request waits for the user. */
+/** Reason a request waits for the user. */
 export type HoldCause = 'ask-user' | 'addon-error' | 'reply-failed' | 'invalid-decision'
 
 export interface HeldPermission extends PermissionRef {
@@ -188,7 +188,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     const state = this.requireJob(held.jobId)
     await state.server.reply(held, reply, message)
     this.heldRequests.delete(permissionId)
-    this.log.info('user answered permission', { jobId: held.jobId, sessionId: held.sessionId, permissionId, reply })
+    this.log.info('user replied to held permission', { jobId: held.jobId, sessionId: held.sessionId, permissionId, reply })
   }
 
   /** Raises a job's budget and carries out the actions the governor returns (for example `resume`). */
@@ -212,8 +212,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   }
 
   /**
-   * Handles one event as if it came from the job's stream. The governor sees
-   * it synchronously; replies and aborts run in the background (see `settle`).
+   * Handles one event as if it came from the job's stream. The governor
+   * decides synchronously, and replies and aborts run in the background (see `settle`).
    */
   handle(jobId: string, event: OpencodeEvent): void {
     const state = this.requireJob(jobId)
@@ -350,7 +350,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private onReplied(event: OpencodeEvent): void {
     const id = stringProperty(event, 'requestID') ?? stringProperty(event, 'permissionID')
     if (id !== undefined && this.heldRequests.delete(id)) {
-      this.log.info('held permission answered elsewhere', { permissionId: id })
+      this.log.info('held permission replied to by another client', { permissionId: id })
     }
   }
 

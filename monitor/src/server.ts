@@ -8,7 +8,7 @@ import type { Reply } from './addon.ts'
 import type { OpencodeEvent } from './replay.ts'
 
 /**
- * Which event announced a permission request. Each has its own reply route:
+ * Event type that announced a permission request. Each has its own reply route:
  * `permission.asked` uses `POST /permission/{id}/reply`, the legacy
  * `permission.updated` uses `POST /session/{sid}/permissions/{id}`, and
  * `permission.v2.asked` uses `POST /api/session/{sid}/permission/{id}/reply`.
@@ -41,8 +41,8 @@ export class OpencodeServer {
 
   /**
    * Opens `GET /event` once. The SDK's own retry loop is disabled
-   * (`sseMaxRetryAttempts: 1`) so the monitor controls reconnects; a
-   * connection or read error goes to `onError` and then ends the stream.
+   * (`sseMaxRetryAttempts: 1`) because the monitor controls reconnects.
+   * A connection or read error goes to `onError` and then ends the stream.
    */
   async subscribe(signal: AbortSignal, onError: (error: unknown) => void): Promise<AsyncIterable<OpencodeEvent>> {
     const { stream } = await this.client.event.subscribe(undefined, {

@@ -12,7 +12,7 @@ export interface SpendRow {
   id: string
   tokens: TokenCounts
   costUsd: number
-  /** The job a session belongs to, or the plan a job belongs to, when the report says. */
+  /** The job a session belongs to, or the plan a job belongs to, when the report names it. */
   parent?: string
 }
 

@@ -1,6 +1,6 @@
 /**
  * `watch`: governs a live `opencode serve`, prints each decision and a
- * running cost line, and takes answers to held requests on stdin.
+ * running cost line, and reads replies to held requests from stdin.
  */
 
 import { createInterface } from 'node:readline'
@@ -76,6 +76,6 @@ function answerFromLine(monitor: Monitor, jobId: string, line: string, out: Outp
   const message = rest.length > 0 ? rest.join(' ') : undefined
   monitor.answer(id, verb as Reply, message).then(
     () => out(`answered ${id}: ${verb}`),
-    (error: unknown) => out(`could not answer ${id}: ${error instanceof Error ? error.message : String(error)}`),
+    (error: unknown) => out(`failed to reply to ${id}: ${error instanceof Error ? error.message : String(error)}`),
   )
 }
