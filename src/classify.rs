@@ -88,12 +88,15 @@ fn scope_of(path: &Path, job: &JobContext) -> Scope {
 /// the project. The tool call decides the category; without it the request is
 /// taken as an edit, the strictest file category.
 fn external_directory_actions(request: &PermissionRequest, tool_call: Option<&ToolCall>, job: &JobContext) -> Vec<Action> {
+    // OpenCode 1.18 puts the command in the metadata when the shell tool asks;
+    // the tool call's input is the fallback for versions that do not.
+    if let Some(command) = request.metadata_str("command") {
+        return shell_actions(command, shell_cwd(tool_call, job), job);
+    }
     let tool = tool_call.map(|call| call.tool.as_str()).unwrap_or("");
     if tool == "bash" {
-        if let Some(call) = tool_call {
-            let command = call.input.get("command").and_then(|value| value.as_str()).unwrap_or("");
-            return shell_actions(command, shell_cwd(tool_call, job), job);
-        }
+        let command = tool_call.and_then(|call| call.input.get("command")).and_then(|value| value.as_str());
+        return shell_actions(command.unwrap_or(""), shell_cwd(tool_call, job), job);
     }
 
     let category = if READ_TOOLS.contains(&tool) { Category::FileRead } else { Category::FileEdit };
@@ -257,4 +260,171 @@ fn truncate(text: &str) -> String {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{parse_event, Event};
+    use serde_json::{json, Value};
+
+    fn job() -> JobContext {
+        JobContext { worktree: PathBuf::from("/w/job"), home: Some(PathBuf::from("/home/agent")) }
+    }
+
+    fn request(event_type: &str, properties: Value) -> PermissionRequest {
+        match parse_event(&json!({"type": event_type, "properties": properties})) {
+            Ok(Event::Permission(request)) => request,
+            other => panic!("not a permission request: {other:?}"),
+        }
+    }
+
+    fn asked(permission: &str, patterns: Value, metadata: Value) -> PermissionRequest {
+        let properties = json!({"id": "per_1", "sessionID": "ses_1", "permission": permission,
+            "patterns": patterns, "metadata": metadata, "always": []});
+        request("permission.asked", properties)
+    }
+
+    fn tool_call(tool: &str, input: Value) -> ToolCall {
+        let Value::Object(input) = input else { panic!("input must be an object") };
+        ToolCall { session_id: "ses_1".into(), message_id: "msg_1".into(), call_id: "call_1".into(), tool: tool.into(), input }
+    }
+
+    /// Reduces actions to (category, scope, target) for whole-list comparisons.
+    fn summary(actions: &[Action]) -> Vec<(Category, Option<Scope>, String)> {
+        actions.iter().map(|action| (action.category, action.scope, action.target.clone())).collect()
+    }
+
+    const INSIDE: Option<Scope> = Some(Scope::InsideWorktree);
+    const OUTSIDE: Option<Scope> = Some(Scope::OutsideWorktree);
+
+    #[test]
+    fn edit_uses_absolute_filepath() {
+        let request = asked("edit", json!(["src/a.ts"]), json!({"filepath": "/w/job/src/a.ts", "diff": "..."}));
+        let actions = classify(&request, None, &job());
+        assert_eq!(summary(&actions), vec![(Category::FileEdit, INSIDE, "/w/job/src/a.ts".to_string())]);
+    }
+
+    #[test]
+    fn edit_without_filepath_resolves_patterns() {
+        let request = asked("edit", json!(["../job-2/a.ts"]), json!({}));
+        let actions = classify(&request, None, &job());
+        assert_eq!(summary(&actions), vec![(Category::FileEdit, OUTSIDE, "/w/job-2/a.ts".to_string())]);
+    }
+
+    #[test]
+    fn edit_without_any_path_is_opaque() {
+        let request = asked("edit", json!([]), json!({}));
+        let actions = classify(&request, None, &job());
+        assert_eq!(actions.len(), 1);
+        assert!(actions[0].opaque.is_some());
+    }
+
+    #[test]
+    fn external_directory_of_write_is_edit() {
+        let metadata = json!({"filepath": "/w/outside.txt", "parentDir": "/w"});
+        let request = asked("external_directory", json!(["/w/*"]), metadata);
+        let call = tool_call("write", json!({"filePath": "../outside.txt"}));
+        let actions = classify(&request, Some(&call), &job());
+        assert_eq!(summary(&actions), vec![(Category::FileEdit, OUTSIDE, "/w/outside.txt".to_string())]);
+    }
+
+    #[test]
+    fn external_directory_of_read_is_read() {
+        let request = asked("external_directory", json!(["/etc/*"]), json!({"filepath": "/etc/hosts"}));
+        let call = tool_call("read", json!({"filePath": "/etc/hosts"}));
+        let actions = classify(&request, Some(&call), &job());
+        assert_eq!(summary(&actions), vec![(Category::FileRead, OUTSIDE, "/etc/hosts".to_string())]);
+    }
+
+    #[test]
+    fn external_directory_without_tool_is_edit() {
+        let request = asked("external_directory", json!(["/srv/data/*"]), json!({}));
+        let actions = classify(&request, None, &job());
+        assert_eq!(summary(&actions), vec![(Category::FileEdit, OUTSIDE, "/srv/data".to_string())]);
+    }
+
+    #[test]
+    fn external_directory_of_shell_analyses_command() {
+        let metadata = json!({"command": "cd .. && ls", "directories": ["/w"]});
+        let request = asked("external_directory", json!(["/w/*"]), metadata);
+        let actions = classify(&request, None, &job());
+        let shell: Vec<_> = actions.iter().filter(|action| action.category == Category::ShellCommand).collect();
+        assert!(!shell.is_empty());
+        assert!(shell.iter().any(|action| action.scope == OUTSIDE), "{actions:?}");
+    }
+
+    #[test]
+    fn bash_analyses_whole_command() {
+        let metadata = json!({"command": "mkdir -p build && echo hi > build/x.txt; ls | wc -l"});
+        let request = asked("bash", json!(["mkdir -p build", "echo hi", "ls", "wc -l"]), metadata);
+        let actions = classify(&request, None, &job());
+        let programs: Vec<_> = actions
+            .iter()
+            .filter_map(|action| action.command.as_ref().map(|command| command.program.clone()))
+            .collect();
+        assert_eq!(programs, vec!["mkdir", "echo", "ls", "wc"]);
+        let writes: Vec<_> = actions.iter().filter(|action| action.category == Category::FileEdit).collect();
+        assert!(writes.iter().any(|action| action.target == "/w/job/build/x.txt"), "{actions:?}");
+        assert!(actions.iter().all(|action| action.scope == INSIDE || action.scope.is_none()));
+    }
+
+    #[test]
+    fn bash_uses_tool_workdir() {
+        let request = asked("bash", json!(["ls"]), json!({"command": "ls"}));
+        let call = tool_call("bash", json!({"command": "ls", "workdir": "/tmp"}));
+        let actions = classify(&request, Some(&call), &job());
+        assert_eq!(actions[0].scope, OUTSIDE);
+    }
+
+    #[test]
+    fn legacy_bash_reads_title() {
+        let properties = json!({"id": "per_1", "sessionID": "ses_1", "messageID": "msg_1", "type": "bash",
+            "pattern": ["rm *"], "title": "rm -rf /etc", "metadata": {}, "time": {"created": 1}});
+        let actions = classify(&request("permission.updated", properties), None, &job());
+        assert!(actions.iter().any(|action| action.target == "/etc" && action.category == Category::FileEdit), "{actions:?}");
+    }
+
+    #[test]
+    fn v2_edit_reads_resources() {
+        let properties = json!({"id": "per_1", "sessionID": "ses_1", "action": "edit", "resources": ["/etc/hosts"]});
+        let actions = classify(&request("permission.v2.asked", properties), None, &job());
+        assert_eq!(summary(&actions), vec![(Category::FileEdit, OUTSIDE, "/etc/hosts".to_string())]);
+    }
+
+    #[test]
+    fn empty_and_oversized_commands_are_opaque() {
+        let empty = asked("bash", json!([]), json!({"command": "  "}));
+        assert!(classify(&empty, None, &job())[0].opaque.is_some());
+        let long = "a".repeat(MAX_COMMAND_BYTES + 1);
+        let oversized = asked("bash", json!([]), json!({"command": long}));
+        let actions = classify(&oversized, None, &job());
+        assert_eq!(actions.len(), 1);
+        assert!(actions[0].opaque.is_some());
+        assert!(actions[0].target.len() < 300);
+    }
+
+    #[test]
+    fn permission_names_map_to_categories() {
+        let cases = [
+            ("webfetch", json!({"url": "http://127.0.0.1:1/a"}), Category::NetworkAccess, "http://127.0.0.1:1/a"),
+            ("websearch", json!({"query": "rust napi"}), Category::NetworkAccess, "rust napi"),
+            ("read", json!({"filepath": "/w/job/a"}), Category::FileRead, "/w/job/a"),
+            ("task", json!({}), Category::Other, "task"),
+            ("doom_loop", json!({}), Category::Other, "doom_loop"),
+            ("github_create_issue", json!({}), Category::McpTools, "github_create_issue"),
+        ];
+        for (permission, metadata, category, target) in cases {
+            let actions = classify(&asked(permission, json!([]), metadata), None, &job());
+            assert_eq!(actions.len(), 1, "{permission}");
+            assert_eq!(actions[0].category, category, "{permission}");
+            assert_eq!(actions[0].target, target, "{permission}");
+        }
+    }
+
+    #[test]
+    fn webfetch_without_target_is_opaque() {
+        let actions = classify(&asked("webfetch", json!([]), json!({})), None, &job());
+        assert!(actions[0].opaque.is_some());
+    }
 }
