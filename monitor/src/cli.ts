@@ -42,8 +42,11 @@ const COMMANDS = ['watch', 'replay', 'check', 'explain', 'report', 'demo'] as co
 
 /** Runs the CLI with `argv` (without `node` and the script) and returns the exit status. */
 export async function main(argv: string[], out: Output = writeStdout, err: Output = writeStderr): Promise<number> {
-  const { args, logger, help } = globalFlags(argv)
+  const { args, quiet, verbose, help } = globalFlags(argv)
   const command = args[0]
+  // The demo prints its own progress, so only its warnings and errors are logged by default.
+  const defaultLevel = command === 'demo' ? 'warn' : 'info'
+  const logger = quiet ? silentLogger : createLogger({ level: verbose ? 'debug' : defaultLevel })
   if (help || command === 'help') {
     out(USAGE)
     return 0
@@ -87,7 +90,7 @@ async function runCommand(command: string, args: string[], out: Output, err: Out
 }
 
 /** Takes `--help`, `--quiet` and `--verbose` from anywhere on the line. */
-function globalFlags(argv: string[]): { args: string[]; logger: Logger; help: boolean } {
+function globalFlags(argv: string[]): { args: string[]; quiet: boolean; verbose: boolean; help: boolean } {
   let help = false
   let quiet = false
   let verbose = false
@@ -98,8 +101,7 @@ function globalFlags(argv: string[]): { args: string[]; logger: Logger; help: bo
     else if (arg === '--verbose') verbose = true
     else args.push(arg)
   }
-  const logger = quiet ? silentLogger : createLogger({ level: verbose ? 'debug' : 'info' })
-  return { args, logger, help }
+  return { args, quiet, verbose, help }
 }
 
 function writeStdout(line: string): void {

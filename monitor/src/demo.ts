@@ -100,8 +100,13 @@ export async function demoCommand(args: string[], out: Output, logger: Logger): 
     const monitor = new Monitor({ governor, logger })
     cleanups.push(() => monitor.stop())
     monitor.addJob({ jobId: JOB_ID, url: opencode.url, worktree: worktree.dir })
-    const answers: string[][] = []
-    monitor.on('decision', ({ jobId, outcome, reply }) => out(decisionLine(jobId, outcome, reply)))
+    // One row per request: permission, category, target, decision, rule, final reply.
+    const rows = new Map<string, string[]>()
+    monitor.on('decision', ({ jobId, outcome, reply }) => {
+      out(decisionLine(jobId, outcome, reply))
+      const target = outcome.actions[0]?.target ?? ''
+      rows.set(outcome.permissionId, [outcome.permission, outcome.category, target, outcome.decision, outcome.rule, reply ?? 'held'])
+    })
     monitor.on('error', () => {
       // Logged by the monitor already.
     })
@@ -110,7 +115,8 @@ export async function demoCommand(args: string[], out: Output, logger: Logger): 
       monitor.answer(held.permissionId, reply, message).then(
         () => {
           out(`[user] ${reply} ${held.permission} (${held.category ?? 'unclassified'})${message ? `: ${message}` : ''}`)
-          answers.push([held.permission, held.category ?? '', reply, message ?? ''])
+          const row = rows.get(held.permissionId)
+          if (row) row[5] = `user: ${reply}`
         },
         (error: unknown) => logger.error('demo reply to a held request failed', { permissionId: held.permissionId, error: String(error) }),
       )
@@ -127,8 +133,8 @@ export async function demoCommand(args: string[], out: Output, logger: Logger): 
     await monitor.settle()
 
     out('')
-    out('user answers:')
-    out(table(['permission', 'category', 'reply', 'message'], answers))
+    out('decisions:')
+    out(table(['permission', 'category', 'target', 'decision', 'rule', 'reply'], [...rows.values()]))
     out('')
     out('files:')
     out(`  inside  ${join(worktree.dir, 'notes/todo.md')}: ${existsSync(join(worktree.dir, 'notes/todo.md')) ? 'written' : 'missing'}`)
@@ -139,9 +145,13 @@ export async function demoCommand(args: string[], out: Output, logger: Logger): 
     const summary = summarize(report)
     out('spend (monitor):')
     out(spendTable(spendRows(report), summary))
-    const info = await server.sessionInfo(sessionId)
-    out(`opencode's own session cost: ${usd(typeof info.cost === 'number' ? info.cost : 0)}`)
     out(costLine(summary))
+    const info = await server.sessionInfo(sessionId)
+    const tokens = info.tokens as { input?: number; output?: number; cache?: { read?: number } } | undefined
+    out(
+      `opencode's own totals for the session: cost ${usd(typeof info.cost === 'number' ? info.cost : 0)}, ` +
+        `tokens in ${tokens?.input ?? 0} out ${tokens?.output ?? 0} cache read ${tokens?.cache?.read ?? 0}`,
+    )
     return 0
   } finally {
     await cleanUp()
