@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import http from 'node:http'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -219,6 +220,53 @@ describe('replay', () => {
       expect(Object.keys(summary.sessions)).toContain(facts.permissions[0]?.sessionID)
     })
   }
+})
+
+describe('watch', () => {
+  it('stops cleanly on SIGINT', async () => {
+    // A loopback stand-in for opencode serve: one connected event, no pending requests.
+    const server = http.createServer((req, res) => {
+      if (req.url?.startsWith('/event')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        res.write('data: {"type":"server.connected","properties":{}}\n\n')
+        return
+      }
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end('[]')
+    })
+    await new Promise<void>((resolve) => server.listen(4741, '127.0.0.1', resolve))
+    try {
+      const child = spawn(process.execPath, [bin, 'watch', '--url', 'http://127.0.0.1:4741', '--worktree', scratch], { cwd: root })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+      const deadline = Date.now() + 30_000
+      while (!stderr.includes('event stream connected') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      expect(stdout).toContain('watching http://127.0.0.1:4741 as job "main"')
+      child.kill('SIGINT')
+      expect(await exited).toBe(0)
+      expect(stdout).toMatch(/^cost \$0\.000000/m)
+      expect(stderr).toContain('INFO stopped watching job jobId=main')
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  }, 40_000)
+})
+
+describe('demo', () => {
+  it('runs to the end on loopback', () => {
+    const result = spawnSync(process.execPath, [bin, 'demo', '--port-base', '4750'], { cwd: root, encoding: 'utf8', timeout: 180_000 })
+    expect(result.stderr).not.toContain('ERROR')
+    expect(result.status).toBe(0)
+    expect(result.stdout).toContain('decisions:')
+    expect(result.stdout).toMatch(/^ {2}outside .*outside\.txt: not written$/m)
+    expect(result.stdout).toMatch(/node_modules: not installed$/m)
+    expect(result.stdout).toMatch(/^bash +install_packages +npm install left-pad +ask-user .* user: reject$/m)
+    expect(result.stdout).toMatch(/^edit +file_edit +\S+notes\/todo\.md +auto-approve .* once$/m)
+  }, 200_000)
 })
 
 function escape(text: string): string {
