@@ -11,9 +11,12 @@ import { createLogger, silentLogger, type Logger } from './log.ts'
 export const USAGE = `mc-governance: permission policy and cost governance for OpenCode agents
 
 Usage:
-  mc-governance watch --url URL --worktree DIR [--policy FILE] [--plan FILE] [--job ID]
+  mc-governance watch --url URL --worktree DIR [--policy FILE] [--plan FILE] [--job ID] [--resume-prompt TEXT]
       Govern a running \`opencode serve\`: decide each permission request,
-      print decisions and a running cost line. Answer held requests on stdin.
+      print decisions and a running cost line. On stdin, reply to held
+      requests ("once ID", "always ID", "reject ID [message]") or raise the
+      job's budget ("extend USD"); sessions a budget pause stopped then get
+      --resume-prompt (default "continue").
   mc-governance replay FILE --worktree DIR [--policy FILE] [--plan FILE] [--job ID] [--json]
       Decide every permission request in an event capture (SSE text of
       GET /event, or JSON lines) and print the decisions and the spend.

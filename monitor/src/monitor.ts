@@ -96,6 +96,12 @@ export interface MonitorOptions {
    * jobs themselves (for example after `Governor.restore`). Default false.
    */
   jobsRegistered?: boolean
+  /**
+   * Text sent to each session that a `pause` aborted when the governor
+   * returns `resume` (after `extendJob` or `extendPlan`). Default: none, so
+   * a resume is only emitted as a `budget` event.
+   */
+  resumePrompt?: string
 }
 
 interface JobState {
@@ -112,6 +118,9 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private readonly log: Logger
   private readonly backoffOptions: BackoffOptions
   private readonly jobsRegistered: boolean
+  private readonly resumePrompt: string | undefined
+  /** Sessions aborted by a `pause`, per job, to prompt again on `resume`. */
+  private readonly pausedSessions = new Map<string, Set<string>>()
   private readonly jobs = new Map<string, JobState>()
   private readonly heldRequests = new Map<string, HeldPermission>()
   /** Session id to job id, learnt from events, for aborting plan-wide. */
@@ -126,6 +135,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     this.log = options.logger ?? silentLogger
     this.backoffOptions = options.backoff ?? {}
     this.jobsRegistered = options.jobsRegistered ?? false
+    this.resumePrompt = options.resumePrompt
   }
 
   /** Registers a job with the governor and, if the monitor runs, starts watching it. */
@@ -358,17 +368,38 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     for (const action of actions) {
       this.log.warn('budget action', { jobId, kind: action.kind, scope: action.scope, message: action.message })
       this.notify('budget', { jobId, action })
-      if (action.kind !== 'pause' && action.kind !== 'kill') continue
-      for (const sessionId of action.sessions ?? []) this.abortSession(jobId, sessionId)
+      if (action.kind === 'pause' || action.kind === 'kill') {
+        for (const sessionId of action.sessions ?? []) this.abortSession(jobId, sessionId, action.kind === 'pause')
+      } else if (action.kind === 'resume') {
+        this.resumeSessions(action.jobs ?? [jobId])
+      }
     }
   }
 
-  private abortSession(fallbackJobId: string, sessionId: string): void {
+  private abortSession(fallbackJobId: string, sessionId: string, remember: boolean): void {
     const jobId = this.sessionJobs.get(sessionId) ?? fallbackJobId
     const state = this.jobs.get(jobId)
     if (!state) return
+    if (remember) {
+      const paused = this.pausedSessions.get(jobId) ?? new Set<string>()
+      paused.add(sessionId)
+      this.pausedSessions.set(jobId, paused)
+    }
     this.log.info('aborting session', { jobId, sessionId })
     this.track(state.server.abort(sessionId).catch((error: unknown) => this.reportError(jobId, error, { sessionId })))
+  }
+
+  private resumeSessions(jobIds: string[]): void {
+    for (const jobId of jobIds) {
+      const paused = this.pausedSessions.get(jobId)
+      const state = this.jobs.get(jobId)
+      this.pausedSessions.delete(jobId)
+      if (!paused || !state || this.resumePrompt === undefined) continue
+      for (const sessionId of paused) {
+        this.log.info('prompting paused session to continue', { jobId, sessionId })
+        this.track(state.server.prompt(sessionId, this.resumePrompt).catch((error: unknown) => this.reportError(jobId, error, { sessionId })))
+      }
+    }
   }
 
   private rememberSession(jobId: string, event: OpencodeEvent): void {

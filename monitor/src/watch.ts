@@ -19,7 +19,11 @@ const WATCH_OPTIONS: OptionSpec = {
   policy: { type: 'string' },
   plan: { type: 'string' },
   job: { type: 'string' },
+  'resume-prompt': { type: 'string' },
 }
+
+/** Prompt sent to sessions a budget pause stopped, once `extend` lifts the pause. */
+const DEFAULT_RESUME_PROMPT = 'continue'
 
 export const STDIN_HELP = 'type "once ID", "always ID", "reject ID [message]" or "extend USD" and press Enter'
 
@@ -31,7 +35,8 @@ export async function watchCommand(args: string[], out: Output, logger: Logger):
   const governor = createGovernor(stringOption('watch', parsed, 'policy'))
   const planId = registerPlanFile(governor, stringOption('watch', parsed, 'plan'))
 
-  const monitor = new Monitor({ governor, logger })
+  const resumePrompt = stringOption('watch', parsed, 'resume-prompt') ?? DEFAULT_RESUME_PROMPT
+  const monitor = new Monitor({ governor, logger, resumePrompt })
   monitor.addJob({ jobId, url, worktree, ...(planId === undefined ? {} : { planId }) })
   let lastCost = ''
   monitor.on('decision', ({ jobId: job, outcome, reply }) => out(decisionLine(job, outcome, reply)))
