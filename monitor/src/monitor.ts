@@ -262,6 +262,11 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         streamError = error
       })
       for await (const event of stream) {
+        if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
+          // The SDK yields the raw text when a data field is not JSON.
+          this.log.warn('skipped an event that is not a JSON object with a "type"', { jobId, data: String(event).slice(0, 80) })
+          continue
+        }
         if (event.type === 'server.connected') this.onConnected(state)
         this.dispatch(state, event)
       }
