@@ -222,6 +222,26 @@ describe('replay', () => {
   }
 })
 
+describe('report', () => {
+  const sse = join(captures, 'multi-step.sse')
+  it.skipIf(!existsSync(sse))('reads back a saved snapshot', () => {
+    const facts = JSON.parse(readFileSync(join(captures, 'multi-step.json'), 'utf8')) as { worktree: string }
+    const snapshot = join(scratch, 'multi-step.snapshot.json')
+    const replay = cli('replay', sse, '--worktree', facts.worktree, '--save-snapshot', snapshot, '--json')
+    expect(replay.status).toBe(0)
+    const replaySummary = jsonLines(replay.stdout).at(-1) as Record<string, unknown>
+
+    const report = cli('report', '--snapshot', snapshot, '--json')
+    expect(report.stderr).toBe('')
+    expect(report.status).toBe(0)
+    const reported = JSON.parse(report.stdout) as Record<string, unknown>
+    expect(reported.type).toBe('report')
+    expect(reported.tokens).toEqual(replaySummary.tokens)
+    expect(reported.costUsd).toBe(replaySummary.costUsd)
+    expect(reported.sessions).toEqual(replaySummary.sessions)
+  })
+})
+
 describe('watch', () => {
   it('stops cleanly on SIGINT', async () => {
     // A loopback stand-in for opencode serve: one connected event, no pending requests.

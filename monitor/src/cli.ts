@@ -11,13 +11,13 @@ import { createLogger, silentLogger, type Logger } from './log.ts'
 export const USAGE = `mc-governance: permission policy and cost governance for OpenCode agents
 
 Usage:
-  mc-governance watch --url URL --worktree DIR [--policy FILE] [--plan FILE] [--job ID] [--resume-prompt TEXT]
+  mc-governance watch --url URL --worktree DIR [--policy FILE] [--plan FILE] [--job ID] [--resume-prompt TEXT] [--save-snapshot FILE]
       Govern a running \`opencode serve\`: decide each permission request,
       print decisions and a running cost line. On stdin, reply to held
       requests ("once ID", "always ID", "reject ID [message]") or raise the
       job's budget ("extend USD"); sessions a budget pause stopped then get
       --resume-prompt (default "continue").
-  mc-governance replay FILE --worktree DIR [--policy FILE] [--plan FILE] [--job ID] [--json]
+  mc-governance replay FILE --worktree DIR [--policy FILE] [--plan FILE] [--job ID] [--save-snapshot FILE] [--json]
       Decide every permission request in an event capture (SSE text of
       GET /event, or JSON lines) and print the decisions and the spend.
   mc-governance check FILE
@@ -34,6 +34,8 @@ Options:
   --policy FILE   global config (YAML or JSON); default: the built-in safe policy
   --plan FILE     plan file; its top-level \`plan:\` names the plan
   --job ID        job id; default "main" (watch) or "replay"
+  --save-snapshot FILE
+                  write the cost and budget state on exit, for \`report --snapshot\`
   --json          one JSON object per line on stdout
   --quiet         no log lines on stderr
   --verbose       debug log lines on stderr

@@ -1,5 +1,6 @@
 /** The offline commands: `check`, `explain`, `replay` and `report`. */
 
+import { writeFileSync } from 'node:fs'
 import { loadAddon, type ExplainInit, type Governor, type PermissionOutcome } from './addon.ts'
 import { booleanOption, parseCommand, stringOption, UsageError, type OptionSpec } from './cli-args.ts'
 import { diagnosticLine, spendTable, table } from './format.ts'
@@ -128,6 +129,7 @@ export function runReplay(options: ReplayOptions): ReplayResult {
 
 const REPLAY_OPTIONS: OptionSpec = {
   worktree: { type: 'string' },
+  'save-snapshot': { type: 'string' },
   policy: { type: 'string' },
   plan: { type: 'string' },
   job: { type: 'string' },
@@ -140,6 +142,8 @@ export function replayCommand(args: string[], out: Output, err: Output): number 
   if (capturePath === undefined) throw new UsageError('"replay" needs a capture FILE', 'run mc-governance replay events.sse --worktree DIR')
   const result = runReplay(replayOptions('replay', parsed, capturePath))
   for (const problem of result.problems) err(`skipped ${formatProblem(capturePath, problem)}`)
+  const snapshotPath = stringOption('replay', parsed, 'save-snapshot')
+  if (snapshotPath !== undefined) saveSnapshot(result.governor, snapshotPath)
 
   const summary = summarize(result.governor.report())
   if (booleanOption(parsed, 'json')) {
@@ -193,6 +197,15 @@ export function reportCommand(args: string[], out: Output, err: Output): number 
   }
   out(spendTable(spendRows(report), summary))
   return 0
+}
+
+/** Writes the governor's cost and budget state where `report --snapshot` can read it. */
+export function saveSnapshot(governor: Governor, path: string): void {
+  try {
+    writeFileSync(path, governor.snapshot())
+  } catch (error) {
+    throw new Error(`failed to write the snapshot to "${path}": ${error instanceof Error ? error.message : String(error)}`)
+  }
 }
 
 /** Creates a governor with the global config from `policyPath`, or the built-in default. */

@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline'
 import type { Reply } from './addon.ts'
 import { httpUrl, parseCommand, stringOption, type OptionSpec } from './cli-args.ts'
-import { createGovernor, registerPlanFile, type Output } from './commands.ts'
+import { createGovernor, registerPlanFile, saveSnapshot, type Output } from './commands.ts'
 import { costLine, decisionLine } from './format.ts'
 import { worktreePath } from './inputs.ts'
 import type { Logger } from './log.ts'
@@ -20,6 +20,7 @@ const WATCH_OPTIONS: OptionSpec = {
   plan: { type: 'string' },
   job: { type: 'string' },
   'resume-prompt': { type: 'string' },
+  'save-snapshot': { type: 'string' },
 }
 
 /** Prompt sent to sessions a budget pause stopped, once `extend` lifts the pause. */
@@ -35,6 +36,7 @@ export async function watchCommand(args: string[], out: Output, logger: Logger):
   const governor = createGovernor(stringOption('watch', parsed, 'policy'))
   const planId = registerPlanFile(governor, stringOption('watch', parsed, 'plan'))
 
+  const snapshotPath = stringOption('watch', parsed, 'save-snapshot')
   const resumePrompt = stringOption('watch', parsed, 'resume-prompt') ?? DEFAULT_RESUME_PROMPT
   const monitor = new Monitor({ governor, logger, resumePrompt })
   monitor.addJob({ jobId, url, worktree, ...(planId === undefined ? {} : { planId }) })
@@ -65,6 +67,10 @@ export async function watchCommand(args: string[], out: Output, logger: Logger):
   input.close()
   await monitor.stop()
   out(lastCost === '' ? costLine(summarize(governor.report())) : lastCost)
+  if (snapshotPath !== undefined) {
+    saveSnapshot(governor, snapshotPath)
+    out(`saved the cost and budget state to ${snapshotPath}`)
+  }
   return 0
 }
 
