@@ -51,9 +51,15 @@ export interface DecisionEvent {
 }
 
 export interface BudgetEvent {
-  jobId: string
+  /** The job whose event or extension produced the action; unset for `extendPlan`. */
+  jobId?: string
+  /** The plan passed to `extendPlan`. */
+  planId?: string
   action: BudgetAction
 }
+
+/** What produced a batch of budget actions. */
+type BudgetSource = { jobId: string; planId?: undefined } | { jobId?: undefined; planId: string }
 
 export interface CostEvent {
   jobId: string
@@ -204,15 +210,14 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   /** Raises a job's budget and carries out the actions the governor returns (for example `resume`). */
   extendJob(jobId: string, extension: BudgetExtension): BudgetAction[] {
     const actions = this.governor.extendJob(jobId, extension)
-    this.applyBudget(jobId, actions)
+    this.applyBudget({ jobId }, actions)
     return actions
   }
 
   /** Raises a plan's budget; see `extendJob`. */
   extendPlan(planId: string, extension: BudgetExtension): BudgetAction[] {
     const actions = this.governor.extendPlan(planId, extension)
-    const anyJob = this.jobs.keys().next().value ?? planId
-    this.applyBudget(anyJob, actions)
+    this.applyBudget({ planId }, actions)
     return actions
   }
 
@@ -322,7 +327,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
 
     if (outcome.permission) this.carryOut(state, ref, outcome.permission)
     else if (ref) this.hold(state, ref, { permission: permissionName(event), reason: 'governor returned no decision', cause: 'invalid-decision' })
-    if (outcome.budgetActions.length > 0) this.applyBudget(jobId, outcome.budgetActions)
+    if (outcome.budgetActions.length > 0) this.applyBudget({ jobId }, outcome.budgetActions)
     if (isCostEvent(event)) this.notify('cost', { jobId, sessionId: sessionOf(event), eventType: event.type })
   }
 
@@ -369,22 +374,26 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     }
   }
 
-  private applyBudget(jobId: string, actions: BudgetAction[]): void {
+  private applyBudget(source: BudgetSource, actions: BudgetAction[]): void {
     for (const action of actions) {
-      this.log.warn('budget action', { jobId, kind: action.kind, scope: action.scope, message: action.message })
-      this.notify('budget', { jobId, action })
+      this.log.warn('budget action', { ...source, kind: action.kind, scope: action.scope, message: action.message })
+      this.notify('budget', { ...source, action })
       if (action.kind === 'pause' || action.kind === 'kill') {
-        for (const sessionId of action.sessions ?? []) this.abortSession(jobId, sessionId, action.kind === 'pause')
+        for (const sessionId of action.sessions ?? []) this.abortSession(source.jobId, sessionId, action.kind === 'pause')
       } else if (action.kind === 'resume') {
-        this.resumeSessions(action.jobs ?? [jobId])
+        this.resumeSessions(action.jobs ?? (source.jobId === undefined ? [] : [source.jobId]))
       }
     }
   }
 
-  private abortSession(fallbackJobId: string, sessionId: string, remember: boolean): void {
+  private abortSession(fallbackJobId: string | undefined, sessionId: string, remember: boolean): void {
+    // A plan-wide action can list sessions of other jobs, which may run on other servers.
     const jobId = this.sessionJobs.get(sessionId) ?? fallbackJobId
-    const state = this.jobs.get(jobId)
-    if (!state) return
+    const state = jobId === undefined ? undefined : this.jobs.get(jobId)
+    if (jobId === undefined || !state) {
+      this.log.error('cannot abort a session of no monitored job', { jobId, sessionId })
+      return
+    }
     if (remember) {
       const paused = this.pausedSessions.get(jobId) ?? new Set<string>()
       paused.add(sessionId)
