@@ -1,19 +1,423 @@
-//! Path normalisation and worktree containment. STUB: the shell branch replaces this.
+//! Path normalisation and worktree containment.
+//!
+//! `normalize` is purely lexical: it never touches the disk, so `a/link/..`
+//! becomes `a` even when `link` is a symlink. `resolve` then follows the
+//! symlinks that exist on disk. Callers that compare against a worktree should
+//! pass both the path and the worktree through `resolve`, so that a link inside
+//! the worktree that points elsewhere counts as outside.
+//!
+//! Paths that look like Windows paths (`C:\w\x`, `C:/w/x`, `\\server\share`)
+//! are normalised with `\` separators and compared by their components, on any
+//! host; Windows and macOS volumes are case-insensitive by default, so the
+//! comparison functions take a [`CaseSensitivity`].
 
+use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Makes `path` absolute against `cwd`, expands `~` and `$HOME`, and removes
-/// `.`, `..` and repeated separators without touching the file system.
-pub fn normalize(path: &str, cwd: &Path, _home: Option<&Path>) -> PathBuf {
-    cwd.join(path)
+/// Maximum number of symlinks `resolve` follows before it gives up and
+/// returns the path reached so far; the Linux kernel uses the same bound
+/// (`MAXSYMLINKS`, 40).
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// Whether path comparison ignores letter case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseSensitivity {
+    Sensitive,
+    /// ASCII and Unicode simple case folding via `str::to_lowercase`.
+    Insensitive,
 }
 
-/// Resolves symlinks in the longest existing prefix of an absolute path.
+impl CaseSensitivity {
+    /// Returns the default of the host's usual file system: insensitive on
+    /// macOS (APFS) and Windows (NTFS), sensitive elsewhere.
+    pub fn native() -> CaseSensitivity {
+        if cfg!(any(target_os = "macos", target_os = "windows")) {
+            CaseSensitivity::Insensitive
+        } else {
+            CaseSensitivity::Sensitive
+        }
+    }
+}
+
+/// A path split into its root (`/`, `C:`, `\\server\share`) and its named
+/// components.
+#[derive(Debug, Clone, PartialEq)]
+struct Parts {
+    root: String,
+    windows: bool,
+    names: Vec<String>,
+}
+
+impl Parts {
+    fn to_path(&self) -> PathBuf {
+        if self.windows {
+            let mut text = format!("{}\\", self.root);
+            text.push_str(&self.names.join("\\"));
+            return PathBuf::from(text);
+        }
+        let mut text = String::from("/");
+        text.push_str(&self.names.join("/"));
+        PathBuf::from(text)
+    }
+}
+
+/// Tells whether `text` starts with a drive letter (`C:\`, `c:/`) or a UNC
+/// prefix (`\\server`).
+pub fn is_windows_path(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let drive = bytes.len() >= 3
+        && bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes.get(1) == Some(&b':')
+        && matches!(bytes.get(2), Some(b'\\') | Some(b'/'));
+    drive || text.starts_with("\\\\")
+}
+
+/// Splits an absolute path into root and components; `None` for a relative one.
+fn split_absolute(text: &str) -> Option<Parts> {
+    if is_windows_path(text) {
+        return Some(split_windows(text));
+    }
+    let rest = text.strip_prefix('/')?;
+    Some(Parts {
+        root: String::new(),
+        windows: false,
+        names: split_names(rest, &['/']),
+    })
+}
+
+fn split_windows(text: &str) -> Parts {
+    if let Some(unc) = text.strip_prefix("\\\\") {
+        let mut pieces = unc.split(['\\', '/']).filter(|piece| !piece.is_empty());
+        let server = pieces.next().unwrap_or_default();
+        let share = pieces.next().unwrap_or_default();
+        let rest: Vec<&str> = pieces.collect();
+        return Parts {
+            root: format!("\\\\{server}\\{share}"),
+            windows: true,
+            names: split_names(&rest.join("\\"), &['\\', '/']),
+        };
+    }
+    let (drive, rest) = text.split_at(2);
+    Parts {
+        root: drive.to_ascii_uppercase(),
+        windows: true,
+        names: split_names(rest, &['\\', '/']),
+    }
+}
+
+fn split_names(text: &str, separators: &[char]) -> Vec<String> {
+    text.split(separators)
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Removes `.` and `..` lexically; `..` at the root stays at the root.
+fn fold_dots(names: Vec<String>) -> Vec<String> {
+    let mut folded: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        match name.as_str() {
+            "." => {}
+            ".." => {
+                folded.pop();
+            }
+            _ => folded.push(name),
+        }
+    }
+    folded
+}
+
+/// Replaces a leading `~`, `$HOME` or `${HOME}` with `home`. With no home the
+/// prefix becomes `/`, which lies outside every worktree except `/` itself,
+/// so an unknown home directory never looks like the worktree.
+fn expand_home(path: &str, home: Option<&Path>) -> String {
+    let home_text = home
+        .map(|home| home.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "/".into());
+    for prefix in ["~", "$HOME", "${HOME}"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            if rest.is_empty() || rest.starts_with('/') || rest.starts_with('\\') {
+                return format!("{home_text}/{rest}");
+            }
+        }
+    }
+    path.to_string()
+}
+
+/// Makes `path` absolute against `cwd`, expands a leading `~`, `~/`, `$HOME`
+/// or `${HOME}`, and removes `.`, `..` (never above the root), repeated and
+/// trailing separators, without touching the file system.
+///
+/// A Windows-looking path, or a relative path under a Windows-looking `cwd`,
+/// comes back with `\` separators and an upper-case drive letter.
+pub fn normalize(path: &str, cwd: &Path, home: Option<&Path>) -> PathBuf {
+    let expanded = expand_home(path, home);
+    let parts = match split_absolute(&expanded) {
+        Some(parts) => parts,
+        None => {
+            let cwd_text = cwd.to_string_lossy();
+            let mut base = split_absolute(&cwd_text).unwrap_or(Parts {
+                root: String::new(),
+                windows: false,
+                names: Vec::new(),
+            });
+            let separators: &[char] = if base.windows { &['\\', '/'] } else { &['/'] };
+            base.names.extend(split_names(&expanded, separators));
+            base
+        }
+    };
+    Parts {
+        names: fold_dots(parts.names),
+        ..parts
+    }
+    .to_path()
+}
+
+/// Resolves the symlinks in `path` (absolute and normalised) component by
+/// component, as far as the path exists. Components past the longest existing
+/// prefix are appended unchanged, so a file not yet created under a symlinked
+/// directory resolves through the link. Dangling links are followed too,
+/// because writing through one creates its target. Windows-looking paths on a
+/// non-Windows host are returned as they are.
 pub fn resolve(path: &Path) -> PathBuf {
-    path.to_path_buf()
+    let mut hops_left = MAX_SYMLINK_HOPS;
+    resolve_with_budget(path, &mut hops_left)
 }
 
-/// Tells whether `path` lies inside `worktree` (both absolute, normalised).
+fn resolve_with_budget(path: &Path, hops_left: &mut usize) -> PathBuf {
+    let text = path.to_string_lossy();
+    let parts = match split_absolute(&text) {
+        Some(parts) if !parts.windows || cfg!(windows) => parts,
+        _ => return path.to_path_buf(),
+    };
+    let names = fold_dots(parts.names.clone());
+    let mut current = Parts {
+        names: Vec::new(),
+        ..parts
+    };
+    let mut index = 0;
+    while let Some(name) = names.get(index) {
+        index += 1;
+        let mut next = current.clone();
+        next.names.push(name.clone());
+        let candidate = next.to_path();
+        let Ok(metadata) = fs::symlink_metadata(&candidate) else {
+            current.names.extend(names.iter().skip(index - 1).cloned());
+            return current.to_path();
+        };
+        if !metadata.file_type().is_symlink() || *hops_left == 0 {
+            current = next;
+            continue;
+        }
+        *hops_left -= 1;
+        let Ok(target) = fs::read_link(&candidate) else {
+            current = next;
+            continue;
+        };
+        let joined = normalize(&target.to_string_lossy(), &current.to_path(), None);
+        let resolved = resolve_with_budget(&joined, hops_left);
+        let resolved_text = resolved.to_string_lossy();
+        match split_absolute(&resolved_text) {
+            Some(resolved_parts) => current = resolved_parts,
+            None => current = next,
+        }
+    }
+    current.to_path()
+}
+
+/// Tells whether `path` lies inside `worktree` or is the worktree itself,
+/// comparing whole components case-sensitively (`/w/job` does not contain
+/// `/w/job-2`). Both paths should be absolute and normalised.
 pub fn is_inside(path: &Path, worktree: &Path) -> bool {
-    path.starts_with(worktree)
+    is_inside_with(path, worktree, CaseSensitivity::Sensitive)
+}
+
+/// Like [`is_inside`], with the given case sensitivity.
+pub fn is_inside_with(path: &Path, worktree: &Path, case: CaseSensitivity) -> bool {
+    relative_parts(path, worktree, case).is_some()
+}
+
+/// Returns `path` relative to `worktree` (empty for the worktree itself), or
+/// `None` when the path lies outside it. Comparison is case-sensitive.
+pub fn relative_to(path: &Path, worktree: &Path) -> Option<PathBuf> {
+    relative_to_with(path, worktree, CaseSensitivity::Sensitive)
+}
+
+/// Like [`relative_to`], with the given case sensitivity.
+pub fn relative_to_with(path: &Path, worktree: &Path, case: CaseSensitivity) -> Option<PathBuf> {
+    let rest = relative_parts(path, worktree, case)?;
+    Some(rest.iter().collect())
+}
+
+fn relative_parts(path: &Path, worktree: &Path, case: CaseSensitivity) -> Option<Vec<String>> {
+    let path_text = path.to_string_lossy();
+    let worktree_text = worktree.to_string_lossy();
+    let path_parts = split_absolute(&path_text)?;
+    let worktree_parts = split_absolute(&worktree_text)?;
+    let fold = |text: &str| match case {
+        CaseSensitivity::Sensitive => text.to_string(),
+        CaseSensitivity::Insensitive => text.to_lowercase(),
+    };
+    if path_parts.windows != worktree_parts.windows
+        || fold(&path_parts.root) != fold(&worktree_parts.root)
+    {
+        return None;
+    }
+    let path_names = fold_dots(path_parts.names);
+    let worktree_names = fold_dots(worktree_parts.names);
+    if path_names.len() < worktree_names.len() {
+        return None;
+    }
+    let same = path_names
+        .iter()
+        .zip(&worktree_names)
+        .all(|(left, right)| fold(left) == fold(right));
+    if !same {
+        return None;
+    }
+    Some(path_names.into_iter().skip(worktree_names.len()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(path: &str, cwd: &str) -> String {
+        normalize(path, Path::new(cwd), Some(Path::new("/home/u")))
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn normalize_table() {
+        let cases = [
+            ("x", "/w/job", "/w/job/x"),
+            ("./x/./y", "/w/job", "/w/job/x/y"),
+            ("../x", "/w/job", "/w/x"),
+            ("../../../../x", "/w/job", "/x"),
+            ("/a//b///c/", "/w", "/a/b/c"),
+            ("/", "/w", "/"),
+            ("..", "/", "/"),
+            ("", "/w/job", "/w/job"),
+            (".", "/w/job", "/w/job"),
+            ("~", "/w", "/home/u"),
+            ("~/x", "/w", "/home/u/x"),
+            ("$HOME/x/../y", "/w", "/home/u/y"),
+            ("${HOME}", "/w", "/home/u"),
+            ("~user/x", "/w", "/w/~user/x"),
+            ("$HOMER/x", "/w", "/w/$HOMER/x"),
+            ("a/b/../../..", "/w/job", "/w"),
+            ("C:\\w\\job\\..\\x", "/ignored", "C:\\w\\x"),
+            ("c:/w//job/./y/", "/ignored", "C:\\w\\job\\y"),
+            ("sub\\f.txt", "D:\\w\\job", "D:\\w\\job\\sub\\f.txt"),
+            ("..\\..\\..\\..", "D:\\w\\job", "D:\\"),
+            ("\\\\srv\\share\\a\\..\\b", "/w", "\\\\srv\\share\\b"),
+        ];
+        for (path, cwd, expected) in cases {
+            assert_eq!(norm(path, cwd), expected, "normalize({path:?}, {cwd:?})");
+        }
+    }
+
+    #[test]
+    fn normalize_without_home_uses_root() {
+        assert_eq!(normalize("~/x", Path::new("/w"), None), PathBuf::from("/x"));
+    }
+
+    #[test]
+    fn is_inside_table() {
+        let cases = [
+            ("/w/job", "/w/job", true),
+            ("/w/job/a/b", "/w/job", true),
+            ("/w/job-2", "/w/job", false),
+            ("/w/jo", "/w/job", false),
+            ("/w", "/w/job", false),
+            ("/", "/", true),
+            ("/etc", "/", true),
+            ("/w/job/../x", "/w/job", false),
+            ("C:\\w\\job\\x", "C:\\w\\job", true),
+            ("C:\\w\\job-2", "C:\\w\\job", false),
+            ("D:\\w\\job", "C:\\w\\job", false),
+            ("/w/job", "C:\\w\\job", false),
+        ];
+        for (path, worktree, expected) in cases {
+            assert_eq!(
+                is_inside(Path::new(path), Path::new(worktree)),
+                expected,
+                "is_inside({path:?}, {worktree:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn case_insensitive_containment() {
+        let path = Path::new("/Users/Me/Job/src");
+        let worktree = Path::new("/users/me/job");
+        assert!(!is_inside(path, worktree));
+        assert!(is_inside_with(path, worktree, CaseSensitivity::Insensitive));
+        assert!(is_inside_with(
+            Path::new("c:\\W\\JOB\\x"),
+            Path::new("C:\\w\\job"),
+            CaseSensitivity::Insensitive
+        ));
+    }
+
+    #[test]
+    fn relative_to_table() {
+        let worktree = Path::new("/w/job");
+        assert_eq!(
+            relative_to(Path::new("/w/job/a/b"), worktree),
+            Some(PathBuf::from("a/b"))
+        );
+        assert_eq!(
+            relative_to(Path::new("/w/job"), worktree),
+            Some(PathBuf::new())
+        );
+        assert_eq!(relative_to(Path::new("/w/job-2/a"), worktree), None);
+        assert_eq!(relative_to(Path::new("relative"), worktree), None);
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("mc-gov-paths-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        resolve(&dir)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_escape_resolves_outside() {
+        let root = temp_dir("escape");
+        let worktree = root.join("job");
+        let outside = root.join("outside");
+        fs::create_dir_all(&worktree).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        std::os::unix::fs::symlink(&outside, worktree.join("link")).unwrap();
+
+        let existing = resolve(&worktree.join("link"));
+        assert_eq!(existing, outside);
+        let not_yet = resolve(&worktree.join("link/new/file.txt"));
+        assert_eq!(not_yet, outside.join("new/file.txt"));
+        assert!(!is_inside(&not_yet, &worktree));
+        assert!(is_inside(&resolve(&worktree.join("plain/file")), &worktree));
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn dangling_and_relative_links_resolve() {
+        let root = temp_dir("dangling");
+        let worktree = root.join("job");
+        fs::create_dir_all(&worktree).unwrap();
+        std::os::unix::fs::symlink(root.join("missing/target"), worktree.join("dangling")).unwrap();
+        std::os::unix::fs::symlink("../sibling", worktree.join("up")).unwrap();
+        std::os::unix::fs::symlink("loop", worktree.join("loop")).unwrap();
+
+        assert_eq!(
+            resolve(&worktree.join("dangling")),
+            root.join("missing/target")
+        );
+        assert_eq!(resolve(&worktree.join("up/f")), root.join("sibling/f"));
+        assert!(resolve(&worktree.join("loop/f")).starts_with(&worktree));
+        fs::remove_dir_all(&root).unwrap();
+    }
 }

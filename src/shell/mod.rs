@@ -1,7 +1,66 @@
-//! Shell command analysis. STUB: signatures only, the shell branch replaces this.
+//! Shell command analysis: what a command line would run, write, read and
+//! reach, read statically and by allowlist.
+//!
+//! ```
+//! use std::path::PathBuf;
+//! use mc_governance::shell::{analyse, Effect, ShellContext};
+//!
+//! let context = ShellContext {
+//!     cwd: PathBuf::from("/w/job"),
+//!     home: Some(PathBuf::from("/home/u")),
+//!     worktree: PathBuf::from("/w/job"),
+//! };
+//! let analysis = analyse("cd .. && FOO=1 /bin/rm -fr build", &context);
+//! let rm = &analysis.sub_commands[1];
+//! assert_eq!(rm.program, "rm");
+//! assert!(rm.effects.contains(&Effect::WritesFile { path: PathBuf::from("/w/build") }));
+//! ```
+//!
+//! # What is analysed
+//!
+//! The command line is parsed with brush-parser. Every simple command,
+//! including those inside `&&`, `||`, `;`, `|`, `&`, subshells, groups,
+//! loops, `$(...)`, backticks, process substitutions, `bash -c '...'` strings
+//! and `find -exec`, becomes one [`SubCommand`], in execution order. Wrappers
+//! (`sudo`, `env`, `VAR=value`, `timeout`, `nice`, `nohup`, `time`,
+//! `command`, `exec`, `xargs`) are removed so the sub-command names the
+//! program that really runs, and each wrapper is listed as a `Runs` effect.
+//! `cd` and `pushd` change the directory of the sub-commands that follow,
+//! except across subshell and pipeline boundaries.
+//!
+//! Paths in effects are absolute, normalised against the sub-command's
+//! directory and resolved through existing symlinks with [`crate::paths`].
+//! Redirections to `/dev/null` and other standard streams add no effect.
+//!
+//! # Opaque commands
+//!
+//! Anything the analysis cannot read statically is reported as
+//! [`Effect::Opaque`] on its sub-command, or in [`Analysis::opaque`] when it
+//! concerns the whole line (a parse error, a function definition, a loader
+//! variable exported for later commands). Opaque constructs include `eval`,
+//! `source`, inline interpreter code, scripts run by path, programs or paths
+//! held in variables, and loader variables such as `LD_PRELOAD` or `PATH`.
+//! Programs are classified by allowlist, so a program that is in none of the
+//! tables is opaque as well. Build and test runners (`npm test`,
+//! `cargo build`, `make`) run project code and are opaque too.
+//!
+//! # Command patterns
+//!
+//! A [`CommandPattern`] such as `rm -rf *` has a program, flags and operand
+//! globs; see its documentation for the matching rules.
 
-use std::fmt;
+mod command;
+mod network;
+mod options;
+mod packages;
+mod pattern;
+mod programs;
+mod walk;
+mod words;
+
 use std::path::PathBuf;
+
+pub use pattern::{CommandPattern, ShellPatternError};
 
 /// Where a command runs and what `~` and `$HOME` mean.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,13 +73,28 @@ pub struct ShellContext {
 /// What one sub-command does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Runs { program: String },
-    WritesFile { path: PathBuf },
-    ReadsFile { path: PathBuf },
-    Network { target: String },
-    InstallsPackages { manager: String, packages: Vec<String> },
-    ChangesDirectory { path: PathBuf },
-    Opaque { reason: String },
+    Runs {
+        program: String,
+    },
+    WritesFile {
+        path: PathBuf,
+    },
+    ReadsFile {
+        path: PathBuf,
+    },
+    Network {
+        target: String,
+    },
+    InstallsPackages {
+        manager: String,
+        packages: Vec<String>,
+    },
+    ChangesDirectory {
+        path: PathBuf,
+    },
+    Opaque {
+        reason: String,
+    },
 }
 
 /// One simple command of a command line, wrappers removed.
@@ -46,38 +120,42 @@ pub struct Analysis {
 }
 
 /// Analyses a command line into sub-commands and their effects.
-pub fn analyse(_command: &str, _context: &ShellContext) -> Analysis {
-    Analysis { sub_commands: Vec::new(), opaque: vec!["shell analysis is not built yet".into()] }
+///
+/// `context.cwd` should be absolute and, like `context.worktree`, resolved
+/// with [`crate::paths::resolve`], because effect paths are resolved.
+pub fn analyse(command: &str, context: &ShellContext) -> Analysis {
+    let mut walker = walk::Walker::new(context);
+    let mut place = walk::Place {
+        cwd: context.cwd.clone(),
+        unknown: None,
+    };
+    walker.source(command, &mut place);
+    walker.analysis
 }
 
-/// A shell rule such as `git push *` or `rm -rf *`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CommandPattern {
-    text: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShellPatternError {
-    pub pattern: String,
-    pub message: String,
-}
-
-impl fmt::Display for ShellPatternError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid command pattern \"{}\": {}", self.pattern, self.message)
+impl Analysis {
+    /// Tells whether any part of the command line is opaque.
+    pub fn is_opaque(&self) -> bool {
+        !self.opaque.is_empty() || self.sub_commands.iter().any(SubCommand::is_opaque)
     }
 }
 
-impl CommandPattern {
-    pub fn parse(text: &str) -> Result<CommandPattern, ShellPatternError> {
-        Ok(CommandPattern { text: text.to_string() })
+impl SubCommand {
+    /// Tells whether this sub-command has an opaque effect.
+    pub fn is_opaque(&self) -> bool {
+        self.effects
+            .iter()
+            .any(|effect| matches!(effect, Effect::Opaque { .. }))
     }
 
-    pub fn matches(&self, _command: &SubCommand) -> bool {
-        false
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.text
+    /// Returns the reasons this sub-command cannot be read statically.
+    pub fn opaque_reasons(&self) -> Vec<&str> {
+        self.effects
+            .iter()
+            .filter_map(|effect| match effect {
+                Effect::Opaque { reason } => Some(reason.as_str()),
+                _ => None,
+            })
+            .collect()
     }
 }

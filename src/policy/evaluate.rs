@@ -1,0 +1,119 @@
+//! Decides one action against a compiled policy.
+
+use std::cmp::Reverse;
+
+use crate::decision::{Action, Category, Decision, Scope};
+
+use super::compile::{CompiledCategory, CompiledPolicy, CompiledRule, Defaults, Setting};
+use super::model::{LayerName, Verdict};
+
+impl CompiledPolicy {
+    /// Decides `action`. Matching rules decide over the scope default:
+    /// matching exception rules alone if there are any, otherwise all
+    /// matching rules, and the strictest of those wins. An opaque action is
+    /// raised to at least `ask-user`.
+    pub fn evaluate(&self, action: &Action) -> Verdict {
+        let verdict = match self.category(action.category) {
+            Some(compiled) => {
+                let ids = compiled.matcher.matching(action, &self.worktree);
+                match deciding_rule(compiled, &ids) {
+                    Some(rule) => rule_verdict(action, rule),
+                    None => default_verdict(action, compiled),
+                }
+            }
+            None => missing_category(action),
+        };
+        clamp_opaque(action, verdict)
+    }
+
+    fn category(&self, category: Category) -> Option<&CompiledCategory> {
+        self.categories.iter().find(|compiled| compiled.category == category)
+    }
+}
+
+/// Picks the strictest matching exception rule, or, when no exception
+/// matches, the strictest matching rule. Ties go to the higher layer, then
+/// to the rule listed first.
+fn deciding_rule<'a>(compiled: &'a CompiledCategory, ids: &[usize]) -> Option<&'a CompiledRule> {
+    let matched = ids.iter().filter_map(|id| compiled.rules.get(*id).map(|rule| (*id, rule)));
+    let strictest = |exception_only: bool| {
+        matched
+            .clone()
+            .filter(|(_, rule)| rule.exception || !exception_only)
+            .max_by_key(|(id, rule)| (rule.decision, rule.rank, Reverse(*id)))
+            .map(|(_, rule)| rule)
+    };
+    strictest(true).or_else(|| strictest(false))
+}
+
+fn rule_verdict(action: &Action, rule: &CompiledRule) -> Verdict {
+    let kind = if rule.exception { "exception rule" } else { "rule" };
+    let mut reason = format!(
+        "{} matches {} {kind} \"{}\" from {}",
+        subject(action),
+        rule.decision.as_str(),
+        rule.pattern,
+        rule.origin.describe()
+    );
+    if let Some(why) = &rule.reason {
+        reason.push_str(": ");
+        reason.push_str(why);
+    }
+    Verdict { decision: rule.decision, layer: rule.origin.layer, rule: rule.name.clone(), reason }
+}
+
+fn default_verdict(action: &Action, compiled: &CompiledCategory) -> Verdict {
+    let (setting, scope) = match &compiled.defaults {
+        Defaults::Scoped { inside, outside } => match action.scope {
+            Some(Scope::InsideWorktree) => (inside, " inside the worktree"),
+            // An unknown scope is treated as outside, the stricter side.
+            Some(Scope::OutsideWorktree) | None => (outside, " outside the worktree"),
+        },
+        Defaults::Single(single) => (single, ""),
+    };
+    let reason = default_reason(action, setting, scope);
+    Verdict { decision: setting.decision, layer: setting.origin.layer, rule: setting.name.clone(), reason }
+}
+
+fn default_reason(action: &Action, setting: &Setting, scope: &str) -> String {
+    format!(
+        "no rule matches {}{scope}, and {} is {} in {}",
+        subject(action),
+        setting.key,
+        setting.decision.as_str(),
+        setting.origin.describe()
+    )
+}
+
+/// Only reachable if compilation skipped a category, which it reports as
+/// an error instead; kept so that evaluation can never approve by accident.
+fn missing_category(action: &Action) -> Verdict {
+    Verdict {
+        decision: Decision::AskUser,
+        layer: LayerName::Default,
+        rule: format!("{} (missing)", action.category.as_str()),
+        reason: format!("{} has no compiled policy, so the user decides", subject(action)),
+    }
+}
+
+fn clamp_opaque(action: &Action, mut verdict: Verdict) -> Verdict {
+    if let (Some(why), Decision::AutoApprove) = (&action.opaque, verdict.decision) {
+        verdict.decision = Decision::AskUser;
+        verdict.reason.push_str(&format!("; raised to ask-user because the action cannot be analysed: {why}"));
+    }
+    verdict
+}
+
+/// Names the action at the start of a reason: `edit of /wt/.env`.
+fn subject(action: &Action) -> String {
+    let target = &action.target;
+    match action.category {
+        Category::FileEdit => format!("edit of {target}"),
+        Category::FileRead => format!("read of {target}"),
+        Category::ShellCommand => format!("command \"{target}\""),
+        Category::NetworkAccess => format!("network access to {target}"),
+        Category::InstallPackages => format!("package install \"{target}\""),
+        Category::McpTools => format!("MCP tool \"{target}\""),
+        Category::Other => format!("permission \"{target}\""),
+    }
+}

@@ -1,0 +1,167 @@
+//! Getopt-style splitting of a command's arguments into options and operands.
+
+use super::words::Word;
+
+/// Which options of one program take a value.
+pub(crate) struct OptionSpec {
+    /// Short option letters that take a value (`-o FILE`, `-oFILE`).
+    pub short_values: &'static str,
+    /// Long option names, without `--`, that take a value (`--output FILE`).
+    pub long_values: &'static [&'static str],
+}
+
+/// Arguments split into options and operands.
+#[derive(Debug, Default)]
+pub(crate) struct ParsedArgs {
+    /// Each option spelled as one flag (`-r`, `--force`) with its value.
+    pub options: Vec<(String, Option<Word>)>,
+    pub operands: Vec<Word>,
+    /// Index of the first argument not consumed as an option when parsing
+    /// stopped at the first operand; the argument count otherwise.
+    pub end: usize,
+}
+
+/// Splits `args`. Clustered short options (`-rf`) become one entry per
+/// letter, and `--` ends the options. With `stop_at_operand` parsing stops at
+/// the first operand, as for wrappers whose operand is the wrapped command;
+/// otherwise options and operands may be interleaved, as GNU tools allow.
+pub(crate) fn parse_options(args: &[Word], spec: &OptionSpec, stop_at_operand: bool) -> ParsedArgs {
+    let mut parsed = ParsedArgs::default();
+    let mut index = 0;
+    while let Some(word) = args.get(index) {
+        index += 1;
+        if word.text == "--" {
+            if stop_at_operand {
+                parsed.end = index;
+                return parsed;
+            }
+            parsed
+                .operands
+                .extend(args.get(index..).unwrap_or_default().iter().cloned());
+            parsed.end = args.len();
+            return parsed;
+        }
+        if !word.is_option() {
+            if stop_at_operand {
+                parsed.end = index - 1;
+                return parsed;
+            }
+            parsed.operands.push(word.clone());
+            continue;
+        }
+        let next = args.get(index);
+        let consumed = if let Some(long) = word.text.strip_prefix("--") {
+            long_option(long, word, next, spec, &mut parsed)
+        } else {
+            short_options(word, next, spec, &mut parsed)
+        };
+        if consumed {
+            index += 1;
+        }
+    }
+    parsed.end = args.len();
+    parsed
+}
+
+/// Records `--name`, `--name=value` or `--name value`; true when the value
+/// came from the next argument.
+fn long_option(
+    long: &str,
+    word: &Word,
+    next: Option<&Word>,
+    spec: &OptionSpec,
+    parsed: &mut ParsedArgs,
+) -> bool {
+    if let Some((name, value)) = long.split_once('=') {
+        let value = Word {
+            text: value.to_string(),
+            ..word.clone()
+        };
+        parsed.options.push((format!("--{name}"), Some(value)));
+        return false;
+    }
+    let takes_value = spec.long_values.contains(&long);
+    let value = if takes_value { next.cloned() } else { None };
+    parsed.options.push((format!("--{long}"), value));
+    takes_value && next.is_some()
+}
+
+/// Records each letter of `-abc`; a letter that takes a value takes the rest
+/// of the cluster or, when that is empty, the next argument.
+fn short_options(
+    word: &Word,
+    next: Option<&Word>,
+    spec: &OptionSpec,
+    parsed: &mut ParsedArgs,
+) -> bool {
+    let letters = word.text.get(1..).unwrap_or_default();
+    for (offset, letter) in letters.char_indices() {
+        if !spec.short_values.contains(letter) {
+            parsed.options.push((format!("-{letter}"), None));
+            continue;
+        }
+        let rest = letters
+            .get(offset + letter.len_utf8()..)
+            .unwrap_or_default();
+        if !rest.is_empty() {
+            let value = Word {
+                text: rest.to_string(),
+                ..word.clone()
+            };
+            parsed.options.push((format!("-{letter}"), Some(value)));
+            return false;
+        }
+        parsed.options.push((format!("-{letter}"), next.cloned()));
+        return next.is_some();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<Word> {
+        text.split_whitespace().map(Word::literal).collect()
+    }
+
+    fn names(parsed: &ParsedArgs) -> Vec<String> {
+        parsed
+            .options
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn clusters_split_into_letters() {
+        let spec = OptionSpec {
+            short_values: "o",
+            long_values: &["output"],
+        };
+        let parsed = parse_options(&words("-rf x -ofile --output y -- -z"), &spec, false);
+        assert_eq!(names(&parsed), ["-r", "-f", "-o", "--output"]);
+        let operands: Vec<String> = parsed
+            .operands
+            .iter()
+            .map(|word| word.text.clone())
+            .collect();
+        assert_eq!(operands, ["x", "-z"]);
+        let value = parsed
+            .options
+            .get(2)
+            .and_then(|(_, value)| value.clone())
+            .map(|word| word.text);
+        assert_eq!(value.as_deref(), Some("file"));
+    }
+
+    #[test]
+    fn wrapper_parsing_stops_at_command() {
+        let spec = OptionSpec {
+            short_values: "n",
+            long_values: &[],
+        };
+        let parsed = parse_options(&words("-n 10 rm -rf x"), &spec, true);
+        assert_eq!(parsed.end, 2);
+    }
+}

@@ -1,0 +1,495 @@
+//! Shell rules such as `git push *` or `rm -rf *`.
+//!
+//! A pattern is split on whitespace into a program, flags and operand globs:
+//!
+//! - The program is compared with the sub-command's program by basename
+//!   (`/usr/bin/env` is `env`) and may be a glob (`*` matches any program).
+//!   A pattern naming a wrapper (`sudo *`, `env *`) also matches a
+//!   sub-command that ran under that wrapper; its remaining words are then
+//!   matched against the wrapped program and its arguments.
+//! - Every word starting with `-` is a flag. Flags are order-free and must all
+//!   be present in the command. They are normalised per program, so for `rm`
+//!   the spellings `-rf`, `-fr`, `-r -f`, `-R -f` and `--recursive --force`
+//!   are the same; for programs without an alias table, clustered short
+//!   flags still split (`-rf` is `-r -f`), but long and short spellings stay
+//!   distinct. A `git push` refspec starting with `+` counts as `--force`.
+//! - The other words are globs (`globset` syntax) matched in order against
+//!   the command's operands (its arguments that are not flags). A trailing
+//!   `*` matches any remaining operands, including none; elsewhere `*`
+//!   matches exactly one operand. Without a trailing `*` the command must
+//!   have exactly as many operands as the pattern.
+//!
+//! NOTE: the value of a flag such as `-o FILE` counts as an operand, and
+//! subcommand aliases (`npm i` for `npm install`) are not unified.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use globset::{Glob, GlobMatcher};
+
+use super::{Effect, SubCommand};
+
+/// A shell rule such as `git push *` or `rm -rf *`.
+#[derive(Debug, Clone)]
+pub struct CommandPattern {
+    text: String,
+    program: GlobMatcher,
+    flags: BTreeSet<String>,
+    operands: Vec<GlobMatcher>,
+    /// True when the pattern ends in `*`, which matches any remaining operands.
+    open_ended: bool,
+}
+
+impl PartialEq for CommandPattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+/// A command pattern that cannot be compiled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShellPatternError {
+    pub pattern: String,
+    pub message: String,
+}
+
+impl fmt::Display for ShellPatternError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid command pattern \"{}\": {}",
+            self.pattern, self.message
+        )
+    }
+}
+
+impl std::error::Error for ShellPatternError {}
+
+/// Canonical names of equivalent flag spellings, per program. A one-letter
+/// key is a short flag and a longer key a long flag.
+const FLAG_ALIASES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "rm",
+        &[
+            ("r", "recursive"),
+            ("R", "recursive"),
+            ("recursive", "recursive"),
+            ("f", "force"),
+            ("force", "force"),
+            ("i", "interactive"),
+            ("interactive", "interactive"),
+            ("d", "dir"),
+            ("dir", "dir"),
+            ("v", "verbose"),
+            ("verbose", "verbose"),
+        ],
+    ),
+    (
+        "cp",
+        &[
+            ("r", "recursive"),
+            ("R", "recursive"),
+            ("recursive", "recursive"),
+            ("f", "force"),
+            ("force", "force"),
+            ("a", "archive"),
+            ("archive", "archive"),
+            ("n", "no-clobber"),
+            ("no-clobber", "no-clobber"),
+            ("v", "verbose"),
+            ("verbose", "verbose"),
+        ],
+    ),
+    (
+        "mv",
+        &[
+            ("f", "force"),
+            ("force", "force"),
+            ("i", "interactive"),
+            ("interactive", "interactive"),
+            ("n", "no-clobber"),
+            ("no-clobber", "no-clobber"),
+            ("v", "verbose"),
+            ("verbose", "verbose"),
+        ],
+    ),
+    (
+        "chmod",
+        &[
+            ("R", "recursive"),
+            ("recursive", "recursive"),
+            ("v", "verbose"),
+            ("verbose", "verbose"),
+            ("f", "silent"),
+            ("silent", "silent"),
+            ("quiet", "silent"),
+        ],
+    ),
+    (
+        "chown",
+        &[
+            ("R", "recursive"),
+            ("recursive", "recursive"),
+            ("v", "verbose"),
+            ("verbose", "verbose"),
+            ("f", "silent"),
+            ("silent", "silent"),
+            ("quiet", "silent"),
+        ],
+    ),
+    (
+        "chgrp",
+        &[
+            ("R", "recursive"),
+            ("recursive", "recursive"),
+            ("v", "verbose"),
+            ("verbose", "verbose"),
+        ],
+    ),
+    (
+        "mkdir",
+        &[
+            ("p", "parents"),
+            ("parents", "parents"),
+            ("v", "verbose"),
+            ("verbose", "verbose"),
+        ],
+    ),
+    (
+        "ln",
+        &[
+            ("s", "symbolic"),
+            ("symbolic", "symbolic"),
+            ("f", "force"),
+            ("force", "force"),
+        ],
+    ),
+    (
+        "sed",
+        &[
+            ("i", "in-place"),
+            ("in-place", "in-place"),
+            ("n", "quiet"),
+            ("quiet", "quiet"),
+            ("silent", "quiet"),
+            ("E", "regexp-extended"),
+            ("r", "regexp-extended"),
+            ("regexp-extended", "regexp-extended"),
+        ],
+    ),
+    (
+        "git",
+        &[
+            ("f", "force"),
+            ("force", "force"),
+            ("force-with-lease", "force"),
+            ("force-if-includes", "force"),
+            ("d", "delete"),
+            ("delete", "delete"),
+            ("u", "set-upstream"),
+            ("set-upstream", "set-upstream"),
+            ("n", "dry-run"),
+            ("dry-run", "dry-run"),
+            ("a", "all"),
+            ("all", "all"),
+            ("q", "quiet"),
+            ("quiet", "quiet"),
+        ],
+    ),
+    (
+        "npm",
+        &[
+            ("g", "global"),
+            ("global", "global"),
+            ("D", "save-dev"),
+            ("save-dev", "save-dev"),
+            ("E", "save-exact"),
+            ("save-exact", "save-exact"),
+            ("f", "force"),
+            ("force", "force"),
+        ],
+    ),
+    (
+        "pnpm",
+        &[
+            ("g", "global"),
+            ("global", "global"),
+            ("D", "save-dev"),
+            ("save-dev", "save-dev"),
+        ],
+    ),
+    ("yarn", &[("D", "dev"), ("dev", "dev")]),
+    (
+        "curl",
+        &[
+            ("s", "silent"),
+            ("silent", "silent"),
+            ("L", "location"),
+            ("location", "location"),
+            ("k", "insecure"),
+            ("insecure", "insecure"),
+        ],
+    ),
+];
+
+fn aliases(program: &str) -> &'static [(&'static str, &'static str)] {
+    FLAG_ALIASES
+        .iter()
+        .find(|(name, _)| *name == program)
+        .map(|(_, table)| *table)
+        .unwrap_or_default()
+}
+
+/// Returns the canonical names of one flag word: `-rf` gives two names.
+fn canonical_flags(program: &str, word: &str) -> Vec<String> {
+    let table = aliases(program);
+    let lookup = |key: &str, spelled: String| {
+        table
+            .iter()
+            .find(|(alias, _)| *alias == key)
+            .map(|(_, canonical)| format!("--{canonical}"))
+            .unwrap_or(spelled)
+    };
+    if let Some(long) = word.strip_prefix("--") {
+        let name = long.split('=').next().unwrap_or(long);
+        return vec![lookup(name, format!("--{name}"))];
+    }
+    let letters = word.get(1..).unwrap_or_default();
+    let mut flags = Vec::new();
+    for letter in letters.chars() {
+        let key = letter.to_string();
+        flags.push(lookup(&key, format!("-{letter}")));
+        // `sed -i.bak`: the rest of the word is a backup suffix.
+        if program == "sed" && letter == 'i' {
+            break;
+        }
+    }
+    flags
+}
+
+fn is_flag(word: &str) -> bool {
+    word.len() > 1 && word.starts_with('-')
+}
+
+fn glob(pattern: &str, word: &str) -> Result<GlobMatcher, ShellPatternError> {
+    Glob::new(word)
+        .map(|glob| glob.compile_matcher())
+        .map_err(|error| ShellPatternError {
+            pattern: pattern.to_string(),
+            message: format!("invalid glob \"{word}\": {error}"),
+        })
+}
+
+fn basename(word: &str) -> &str {
+    word.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(word)
+}
+
+/// A command's flags and operands, as the pattern compares them.
+struct Shape {
+    flags: BTreeSet<String>,
+    operands: Vec<String>,
+}
+
+fn shape(program: &str, args: &[String]) -> Shape {
+    let mut flags = BTreeSet::new();
+    let mut operands = Vec::new();
+    let mut after_separator = false;
+    for arg in args {
+        if after_separator || !is_flag(arg) {
+            if program == "git"
+                && arg.starts_with('+')
+                && operands
+                    .first()
+                    .is_some_and(|first: &String| first == "push")
+            {
+                flags.insert("--force".to_string());
+            }
+            operands.push(arg.clone());
+        } else if arg == "--" {
+            after_separator = true;
+        } else {
+            flags.extend(canonical_flags(program, arg));
+        }
+    }
+    Shape { flags, operands }
+}
+
+impl CommandPattern {
+    /// Compiles a pattern such as `git push *`.
+    pub fn parse(text: &str) -> Result<CommandPattern, ShellPatternError> {
+        let mut words = text.split_whitespace();
+        let Some(program_word) = words.next() else {
+            return Err(ShellPatternError {
+                pattern: text.to_string(),
+                message: "the pattern is empty; expected a program name such as \"git push *\""
+                    .into(),
+            });
+        };
+        let program_name = basename(program_word);
+        let program = glob(text, program_name)?;
+        let rest: Vec<&str> = words.collect();
+        let open_ended = rest.last() == Some(&"*");
+        let body = if open_ended {
+            rest.get(..rest.len() - 1).unwrap_or_default()
+        } else {
+            rest.as_slice()
+        };
+        let mut flags = BTreeSet::new();
+        let mut operands = Vec::new();
+        for word in body {
+            if is_flag(word) && *word != "--" {
+                flags.extend(canonical_flags(program_name, word));
+            } else {
+                operands.push(glob(text, word)?);
+            }
+        }
+        Ok(CommandPattern {
+            text: text.to_string(),
+            program,
+            flags,
+            operands,
+            open_ended,
+        })
+    }
+
+    /// Tells whether the sub-command matches; see the module documentation.
+    pub fn matches(&self, command: &SubCommand) -> bool {
+        if self.program.is_match(&command.program) {
+            return self.matches_arguments(&command.program, &command.args);
+        }
+        let ran_under_wrapper = command.effects.iter().any(|effect| {
+            matches!(effect, Effect::Runs { program } if program != &command.program && self.program.is_match(program))
+        });
+        if !ran_under_wrapper {
+            return false;
+        }
+        let mut wrapped = vec![command.program.clone()];
+        wrapped.extend(command.args.iter().cloned());
+        self.matches_arguments("", &wrapped)
+    }
+
+    fn matches_arguments(&self, program: &str, args: &[String]) -> bool {
+        let shape = shape(program, args);
+        if !self.flags.is_subset(&shape.flags) {
+            return false;
+        }
+        if shape.operands.len() < self.operands.len() {
+            return false;
+        }
+        if !self.open_ended && shape.operands.len() != self.operands.len() {
+            return false;
+        }
+        self.operands
+            .iter()
+            .zip(&shape.operands)
+            .all(|(pattern, operand)| pattern.is_match(operand))
+    }
+
+    /// Returns the pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn command(program: &str, args: &str) -> SubCommand {
+        SubCommand {
+            program: program.to_string(),
+            args: args.split_whitespace().map(str::to_string).collect(),
+            cwd: PathBuf::from("/w"),
+            text: format!("{program} {args}"),
+            effects: vec![Effect::Runs {
+                program: program.to_string(),
+            }],
+        }
+    }
+
+    #[test]
+    fn pattern_matching_table() {
+        let cases = [
+            ("rm -rf *", "rm", "-rf x", true),
+            ("rm -rf *", "rm", "-fr x", true),
+            ("rm -rf *", "rm", "-r -f x", true),
+            ("rm -rf *", "rm", "--recursive --force x", true),
+            ("rm -rf *", "rm", "-R --force a b", true),
+            ("rm -rf *", "rm", "-rfv", true),
+            ("rm -rf *", "rm", "-r x", false),
+            ("rm -rf *", "rm", "x", false),
+            ("rm -rf *", "rmdir", "-rf x", false),
+            ("rm *", "rm", "", true),
+            ("rm", "rm", "", true),
+            ("rm", "rm", "x", false),
+            ("git push *", "git", "push", true),
+            ("git push *", "git", "push --force origin main", true),
+            ("git push *", "git", "pull origin", false),
+            ("git push --force *", "git", "push -f origin", true),
+            ("git push --force *", "git", "push --force-with-lease", true),
+            ("git push --force *", "git", "push origin +main", true),
+            ("git push --force *", "git", "push origin main", false),
+            ("git push origin *", "git", "push upstream main", false),
+            ("npm install *", "npm", "install lodash", true),
+            ("npm install *", "npm", "run build", false),
+            ("curl *", "curl", "-s https://example.com", true),
+            ("/usr/bin/env *", "env", "", true),
+            ("* --version", "node", "--version", true),
+            ("chmod -R *", "chmod", "--recursive 755 dir", true),
+            ("cp -r src/* *", "cp", "-R src/a dest", true),
+            ("cp -r src/* *", "cp", "-R lib/a dest", false),
+            ("mytool -rf *", "mytool", "-fr x", true),
+            ("mytool --recursive *", "mytool", "-r x", false),
+            ("git commit -m *", "git", "commit -m msg", true),
+            ("rm -rf *", "rm", "-- -rf", false),
+        ];
+        for (pattern, program, args, expected) in cases {
+            let compiled = CommandPattern::parse(pattern).unwrap();
+            assert_eq!(
+                compiled.matches(&command(program, args)),
+                expected,
+                "{pattern:?} against `{program} {args}`"
+            );
+        }
+    }
+
+    #[test]
+    fn wrapper_pattern_matches_wrapped_command() {
+        let mut sub = command("rm", "-rf x");
+        sub.effects.insert(
+            0,
+            Effect::Runs {
+                program: "sudo".into(),
+            },
+        );
+        assert!(CommandPattern::parse("sudo *").unwrap().matches(&sub));
+        assert!(CommandPattern::parse("sudo rm *").unwrap().matches(&sub));
+        assert!(!CommandPattern::parse("sudo ls *").unwrap().matches(&sub));
+        assert!(!CommandPattern::parse("env *").unwrap().matches(&sub));
+    }
+
+    #[test]
+    fn empty_pattern_is_rejected() {
+        let error = CommandPattern::parse("  ").unwrap_err();
+        assert_eq!(error.pattern, "  ");
+        assert!(error.to_string().starts_with("invalid command pattern"));
+    }
+
+    #[test]
+    fn invalid_glob_is_rejected() {
+        let error = CommandPattern::parse("rm [z-a").unwrap_err();
+        assert!(error.message.contains("[z-a"), "{}", error.message);
+    }
+
+    #[test]
+    fn as_str_returns_text() {
+        assert_eq!(
+            CommandPattern::parse("git push *").unwrap().as_str(),
+            "git push *"
+        );
+    }
+}

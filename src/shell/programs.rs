@@ -1,0 +1,728 @@
+//! Effects of known programs, by allowlist. A program that is in no table is
+//! opaque: its effects are not known, so it is never provably safe.
+
+use std::path::PathBuf;
+
+use super::command::{self, is_loader_variable, Invocation};
+use super::options::{parse_options, OptionSpec, ParsedArgs};
+use super::walk::{Place, Walker};
+use super::words::Word;
+use super::{network, packages, Effect};
+use crate::paths;
+
+/// Where a sub-command runs, for resolving its path operands.
+#[derive(Debug, Clone)]
+pub(crate) struct Site {
+    pub cwd: PathBuf,
+    pub home: Option<PathBuf>,
+}
+
+/// Programs and builtins that read or write no files named by their
+/// operands and reach no network.
+const NO_FILE_EFFECTS: &[&str] = &[
+    "echo", "printf", "pwd", "true", "false", ":", "date", "whoami", "id", "uname", "sleep", "yes",
+    "seq", "expr", "test", "[", "which", "type", "printenv", "set", "shopt", "unset", "read",
+    "wait", "jobs", "exit", "return", "break", "continue", "shift", "getopts", "let", "ulimit",
+    "umask", "tput", "clear", "nproc", "uptime", "ps", "df", "free", "locale", "arch", "tty",
+    "logname", "groups", "dirs", "help", "tr", "basename", "dirname", "hostname", "unalias",
+];
+
+/// Programs whose operands are all files they read.
+const READS_OPERANDS: &[&str] = &[
+    "cat",
+    "tac",
+    "head",
+    "tail",
+    "less",
+    "more",
+    "wc",
+    "cut",
+    "nl",
+    "od",
+    "xxd",
+    "hexdump",
+    "file",
+    "stat",
+    "du",
+    "ls",
+    "tree",
+    "md5sum",
+    "sha1sum",
+    "sha256sum",
+    "sha512sum",
+    "shasum",
+    "cksum",
+    "b2sum",
+    "base64",
+    "diff",
+    "cmp",
+    "comm",
+    "paste",
+    "join",
+    "strings",
+    "column",
+    "fold",
+    "fmt",
+    "realpath",
+    "readlink",
+    "bat",
+    "pr",
+    "expand",
+    "unexpand",
+    "rev",
+    "zcat",
+    "bzcat",
+    "xzcat",
+    "sort",
+    "uniq",
+];
+
+/// Programs that list the working directory when given no operand.
+const LISTS_CWD: &[&str] = &["ls", "du", "tree"];
+
+/// Programs whose operands are all files they create, change or delete.
+const WRITES_OPERANDS: &[&str] = &[
+    "rm", "rmdir", "mkdir", "touch", "unlink", "shred", "truncate", "tee",
+];
+
+/// Builtins that run code the analysis cannot see.
+const RUNS_HIDDEN_CODE: &[&str] = &[
+    "eval", "source", ".", "alias", "trap", "enable", "hash", "fc", "bind", "complete",
+];
+
+/// Interpreters: anything but a version or help query runs code that is not
+/// analysed.
+const INTERPRETERS: &[&str] = &[
+    "python",
+    "python2",
+    "python3",
+    "node",
+    "nodejs",
+    "deno",
+    "perl",
+    "ruby",
+    "php",
+    "lua",
+    "luajit",
+    "Rscript",
+    "R",
+    "osascript",
+    "pwsh",
+    "powershell",
+    "java",
+    "tsx",
+    "ts-node",
+    "irb",
+    "julia",
+    "groovy",
+    "tclsh",
+    "expect",
+];
+
+/// Programs whose operands do not matter when `xargs` appends unknown ones.
+pub(crate) fn ignores_operands(name: &str) -> bool {
+    matches!(name, "echo" | "printf" | "true" | "false" | "sleep")
+}
+
+/// Adds `make(path)` for a path operand, resolved against the site; an
+/// operand only known at run time becomes an opaque effect, and `-`,
+/// `/dev/null`, `/dev/std*`, `/dev/tty` and `/dev/fd/N` add nothing.
+pub(crate) fn path_effect(
+    word: &Word,
+    site: &Site,
+    make: fn(PathBuf) -> Effect,
+    out: &mut Vec<Effect>,
+) {
+    if !word.known {
+        out.push(Effect::Opaque {
+            reason: format!("the path `{}` is not static", word.text),
+        });
+        return;
+    }
+    if is_stream(&word.text) {
+        return;
+    }
+    let normalized = paths::normalize(&glob_parent(&word.text), &site.cwd, site.home.as_deref());
+    out.push(make(paths::resolve(&normalized)));
+}
+
+fn is_stream(text: &str) -> bool {
+    matches!(
+        text,
+        "-" | "/dev/null" | "/dev/stdin" | "/dev/stdout" | "/dev/stderr" | "/dev/tty" | "/dev/zero"
+    ) || text.starts_with("/dev/fd/")
+}
+
+/// A glob component such as `.*` can match `..` in shells older than bash 5.2
+/// (which added `globskipdots`), so it is taken to reach the parent directory.
+fn glob_parent(text: &str) -> String {
+    let components: Vec<&str> = text
+        .split('/')
+        .map(|component| {
+            let is_glob = component.contains(['*', '?', '[']);
+            if is_glob && component.starts_with('.') {
+                ".."
+            } else {
+                component
+            }
+        })
+        .collect();
+    components.join("/")
+}
+
+fn paths_of(words: &[Word], site: &Site, make: fn(PathBuf) -> Effect, out: &mut Vec<Effect>) {
+    for word in words {
+        path_effect(word, site, make, out);
+    }
+}
+
+fn reads(path: PathBuf) -> Effect {
+    Effect::ReadsFile { path }
+}
+
+fn writes(path: PathBuf) -> Effect {
+    Effect::WritesFile { path }
+}
+
+fn opaque(out: &mut Vec<Effect>, reason: String) {
+    out.push(Effect::Opaque { reason });
+}
+
+/// Adds the effects of program `name` run with `args`.
+pub(crate) fn classify(
+    walker: &mut Walker,
+    name: &str,
+    args: &[Word],
+    site: &Site,
+    out: &mut Vec<Effect>,
+    place: &Place,
+) {
+    match name {
+        _ if NO_FILE_EFFECTS.contains(&name) => {}
+        _ if READS_OPERANDS.contains(&name) => read_operands(name, args, site, out),
+        _ if WRITES_OPERANDS.contains(&name) => {
+            let parsed = parse_options(args, &writer_options(name), false);
+            paths_of(&parsed.operands, site, writes, out);
+        }
+        "chmod" | "chown" | "chgrp" => change_owner_or_mode(name, args, site, out),
+        "cp" | "mv" | "ln" | "install" => copy_like(name, args, site, out),
+        "dd" => dd(args, site, out),
+        "sed" => sed(args, site, out),
+        "awk" | "gawk" | "mawk" | "nawk" => awk(name, args, site, out),
+        "grep" | "egrep" | "fgrep" | "rg" | "ag" | "ack" => grep_like(name, args, site, out),
+        "jq" => {
+            let spec = OptionSpec {
+                short_values: "fL",
+                long_values: &["from-file", "indent", "arg", "argjson"],
+            };
+            let parsed = parse_options(args, &spec, false);
+            paths_of(
+                parsed.operands.get(1..).unwrap_or_default(),
+                site,
+                reads,
+                out,
+            );
+        }
+        "find" => find(walker, args, site, out, place),
+        "export" | "declare" | "typeset" | "local" | "readonly" => declare(walker, name, args, out),
+        "git" => network::git(args, site, out),
+        _ if RUNS_HIDDEN_CODE.contains(&name) => {
+            opaque(out, format!("`{name}` runs code that is not analysed"))
+        }
+        _ if is_interpreter(name) => interpreter(name, args, site, out),
+        _ if network::is_network_program(name) => network::classify(name, args, site, out),
+        _ if packages::is_package_manager(name) => packages::classify(name, args, site, out),
+        _ if name.starts_with("pip") => packages::classify(name, args, site, out),
+        _ => opaque(
+            out,
+            format!("`{name}` is not a known program, so its effects are not known"),
+        ),
+    }
+}
+
+/// Value-taking options of the programs in `WRITES_OPERANDS`.
+fn writer_options(name: &str) -> OptionSpec {
+    match name {
+        "mkdir" => OptionSpec {
+            short_values: "m",
+            long_values: &["mode", "context"],
+        },
+        "touch" => OptionSpec {
+            short_values: "drt",
+            long_values: &["date", "reference", "time"],
+        },
+        "truncate" => OptionSpec {
+            short_values: "rs",
+            long_values: &["reference", "size"],
+        },
+        "shred" => OptionSpec {
+            short_values: "ns",
+            long_values: &["iterations", "size", "random-source"],
+        },
+        _ => OptionSpec {
+            short_values: "",
+            long_values: &[],
+        },
+    }
+}
+
+/// Value-taking options of the programs in `READS_OPERANDS`. Listing too
+/// few is the safe error: an unlisted value reads as a path in the working
+/// directory, while a wrongly listed one would hide the next path.
+fn reader_options(name: &str) -> OptionSpec {
+    match name {
+        "head" | "tail" => OptionSpec {
+            short_values: "nc",
+            long_values: &["lines", "bytes"],
+        },
+        "cut" => OptionSpec {
+            short_values: "bcdf",
+            long_values: &["bytes", "characters", "delimiter", "fields"],
+        },
+        "sort" => OptionSpec {
+            short_values: "koStT",
+            long_values: &[
+                "key",
+                "output",
+                "buffer-size",
+                "field-separator",
+                "temporary-directory",
+            ],
+        },
+        "uniq" => OptionSpec {
+            short_values: "fsw",
+            long_values: &["skip-fields", "skip-chars", "check-chars"],
+        },
+        "ls" => OptionSpec {
+            short_values: "ITw",
+            long_values: &[
+                "ignore", "hide", "tabsize", "width", "format", "sort", "time",
+            ],
+        },
+        "du" => OptionSpec {
+            short_values: "dBt",
+            long_values: &["max-depth", "block-size", "threshold", "exclude"],
+        },
+        "tree" => OptionSpec {
+            short_values: "LIP",
+            long_values: &[],
+        },
+        "diff" => OptionSpec {
+            short_values: "CUxX",
+            long_values: &["context", "unified", "exclude", "exclude-from"],
+        },
+        "fold" | "fmt" | "column" => OptionSpec {
+            short_values: "wcst",
+            long_values: &["width"],
+        },
+        _ => OptionSpec {
+            short_values: "",
+            long_values: &[],
+        },
+    }
+}
+
+fn read_operands(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    let parsed = parse_options(args, &reader_options(name), false);
+    if name == "sort" {
+        for (option, value) in &parsed.options {
+            if let ("-o" | "--output", Some(value)) = (option.as_str(), value) {
+                path_effect(value, site, writes, out);
+            }
+        }
+    }
+    if name == "uniq" {
+        if let [input, output, ..] = parsed.operands.as_slice() {
+            path_effect(input, site, reads, out);
+            path_effect(output, site, writes, out);
+            return;
+        }
+    }
+    if parsed.operands.is_empty() && LISTS_CWD.contains(&name) {
+        out.push(reads(site.cwd.clone()));
+    }
+    paths_of(&parsed.operands, site, reads, out);
+}
+
+fn change_owner_or_mode(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    let spec = OptionSpec {
+        short_values: "",
+        long_values: &[],
+    };
+    let parsed = parse_options(args, &spec, false);
+    let has_reference = parsed
+        .options
+        .iter()
+        .any(|(option, _)| option == "--reference");
+    // `chmod -x f` spells the mode like an option.
+    let mode_as_option = name == "chmod"
+        && args.iter().any(|word| {
+            let letters = word.text.strip_prefix('-').unwrap_or_default();
+            !letters.is_empty() && letters.chars().all(|c| "rwxXst".contains(c))
+        });
+    let skip = usize::from(!has_reference && !mode_as_option);
+    paths_of(
+        parsed.operands.get(skip..).unwrap_or_default(),
+        site,
+        writes,
+        out,
+    );
+}
+
+fn copy_like(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    let spec = match name {
+        "install" => OptionSpec {
+            short_values: "gmotS",
+            long_values: &["group", "mode", "owner", "target-directory", "suffix"],
+        },
+        _ => OptionSpec {
+            short_values: "tS",
+            long_values: &["target-directory", "suffix"],
+        },
+    };
+    let parsed = parse_options(args, &spec, false);
+    let target_directory = parsed
+        .options
+        .iter()
+        .find(|(option, _)| option == "-t" || option == "--target-directory")
+        .and_then(|(_, value)| value.clone());
+    let makes_directories = name == "install" && has_option(&parsed, "-d", "--directory");
+    if makes_directories {
+        paths_of(&parsed.operands, site, writes, out);
+        return;
+    }
+    let (sources, destination) = match (target_directory, parsed.operands.split_last()) {
+        (Some(directory), _) => (parsed.operands.clone(), Some(directory)),
+        (None, Some((last, rest))) if !rest.is_empty() => (rest.to_vec(), Some(last.clone())),
+        (None, Some((only, _))) if name == "ln" => (vec![only.clone()], Some(Word::literal("."))),
+        (None, _) => (parsed.operands.clone(), None),
+    };
+    match name {
+        "mv" => paths_of(&sources, site, writes, out),
+        "ln" => {}
+        _ => paths_of(&sources, site, reads, out),
+    }
+    if let Some(destination) = destination {
+        path_effect(&destination, site, writes, out);
+    }
+}
+
+fn has_option(parsed: &ParsedArgs, short: &str, long: &str) -> bool {
+    parsed
+        .options
+        .iter()
+        .any(|(option, _)| option == short || option == long)
+}
+
+fn dd(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    for word in args {
+        let Some((key, value)) = word.text.split_once('=') else {
+            continue;
+        };
+        let value = Word {
+            text: value.to_string(),
+            ..word.clone()
+        };
+        match key {
+            "if" => path_effect(&value, site, reads, out),
+            "of" => path_effect(&value, site, writes, out),
+            _ => {}
+        }
+    }
+}
+
+fn sed(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    let in_place = args.iter().any(|word| is_sed_in_place(&word.text));
+    let spec = OptionSpec {
+        short_values: "efl",
+        long_values: &["expression", "file", "line-length"],
+    };
+    // `-i.bak` carries a suffix that would otherwise parse as more letters.
+    let without_in_place: Vec<Word> = args
+        .iter()
+        .filter(|word| !word.text.starts_with("-i") && !word.text.starts_with("--in-place"))
+        .cloned()
+        .collect();
+    let parsed = parse_options(&without_in_place, &spec, false);
+
+    let mut scripts: Vec<Word> = Vec::new();
+    let mut has_script_file = false;
+    for (option, value) in &parsed.options {
+        match (option.as_str(), value) {
+            ("-e" | "--expression", Some(value)) => scripts.push(value.clone()),
+            ("-f" | "--file", Some(value)) => {
+                has_script_file = true;
+                path_effect(value, site, reads, out);
+                let reason = format!(
+                    "`sed -f {}` runs a script file that is not analysed",
+                    value.text
+                );
+                opaque(out, reason);
+            }
+            _ => {}
+        }
+    }
+
+    let mut files = parsed.operands.clone();
+    if scripts.is_empty() && !has_script_file && !files.is_empty() {
+        scripts.push(files.remove(0));
+    }
+    for script in &scripts {
+        if !script.known || sed_script_runs_or_writes(&script.text) {
+            let reason = format!(
+                "the sed script `{}` may write files or run commands",
+                script.text
+            );
+            opaque(out, reason);
+        }
+    }
+    let make = if in_place { writes } else { reads };
+    paths_of(&files, site, make, out);
+}
+
+fn is_sed_in_place(text: &str) -> bool {
+    let is_short_cluster = text.starts_with('-') && !text.starts_with("--");
+    text.starts_with("--in-place") || (is_short_cluster && text.contains('i'))
+}
+
+/// Tells whether a sed script may use the `w`/`W` (write file) or `e`
+/// (execute) commands or `s` flags: such a letter after a command boundary
+/// or another `s` flag, and followed by a space, `;`, `}`, a newline or the
+/// end.
+// NOTE: a heuristic on the script text, not a sed parser. It errs toward
+// reporting, for example on `/page /` where `e` ends a word.
+fn sed_script_runs_or_writes(script: &str) -> bool {
+    let characters: Vec<char> = script.chars().collect();
+    characters.iter().enumerate().any(|(index, character)| {
+        if !matches!(character, 'w' | 'W' | 'e') {
+            return false;
+        }
+        let previous = index
+            .checked_sub(1)
+            .and_then(|before| characters.get(before));
+        let next = characters.get(index + 1);
+        let after_boundary = previous.is_none_or(|previous| {
+            matches!(
+                previous,
+                ' ' | ';' | '\n' | '/' | '}' | '{' | '|' | ',' | '!' | '$'
+            ) || previous.is_ascii_digit()
+                || "gpiImM".contains(*previous)
+        });
+        let before_end = next.is_none_or(|next| matches!(next, ' ' | ';' | '}' | '\n'));
+        after_boundary && before_end
+    })
+}
+
+fn awk(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    let spec = OptionSpec {
+        short_values: "fvF",
+        long_values: &["file", "assign", "field-separator"],
+    };
+    let parsed = parse_options(args, &spec, false);
+    if has_option(&parsed, "-f", "--file") {
+        opaque(
+            out,
+            format!("`{name} -f` runs a program file that is not analysed"),
+        );
+        return;
+    }
+    let Some((program, files)) = parsed.operands.split_first() else {
+        return;
+    };
+    let risky = ["system", "|", ">", "getline", "close"];
+    if !program.known || risky.iter().any(|word| program.text.contains(word)) {
+        opaque(
+            out,
+            format!(
+                "the {name} program `{}` may write files or run commands",
+                program.text
+            ),
+        );
+    }
+    let files: Vec<Word> = files
+        .iter()
+        .filter(|word| !word.text.contains('='))
+        .cloned()
+        .collect();
+    paths_of(&files, site, reads, out);
+}
+
+fn grep_like(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    let short_values = if name == "rg" {
+        "efABCmdDgtTMjEr"
+    } else {
+        "efABCmdD"
+    };
+    let spec = OptionSpec {
+        short_values,
+        long_values: &[
+            "regexp",
+            "file",
+            "after-context",
+            "before-context",
+            "context",
+            "max-count",
+            "include",
+            "exclude",
+            "exclude-dir",
+            "glob",
+            "type",
+            "type-not",
+            "max-depth",
+            "threads",
+            "replace",
+            "pre",
+            "label",
+        ],
+    };
+    let parsed = parse_options(args, &spec, false);
+    if parsed.options.iter().any(|(option, _)| option == "--pre") {
+        opaque(out, format!("`{name} --pre` runs a preprocessor command"));
+    }
+    let mut has_pattern = false;
+    for (option, value) in &parsed.options {
+        match (option.as_str(), value) {
+            ("-e" | "--regexp", _) => has_pattern = true,
+            ("-f" | "--file", Some(value)) => {
+                has_pattern = true;
+                path_effect(value, site, reads, out);
+            }
+            _ => {}
+        }
+    }
+    let skip = usize::from(!has_pattern);
+    let files = parsed.operands.get(skip..).unwrap_or_default();
+    let searches_cwd = matches!(name, "rg" | "ag" | "ack")
+        || has_option(&parsed, "-r", "--recursive")
+        || has_option(&parsed, "-R", "--dereference-recursive");
+    if files.is_empty() && searches_cwd {
+        out.push(reads(site.cwd.clone()));
+    }
+    paths_of(files, site, reads, out);
+}
+
+/// `find ROOTS... EXPRESSION`: roots are read; `-delete` and `-fprint*`
+/// write; `-exec` and `-ok` commands are analysed with `{}` standing for
+/// each root, since every match lies beneath one.
+fn find(walker: &mut Walker, args: &[Word], site: &Site, out: &mut Vec<Effect>, place: &Place) {
+    let split = args
+        .iter()
+        .position(|word| word.text.starts_with('-') || word.text == "(" || word.text == "!");
+    let (mut roots, expression) = args.split_at(split.unwrap_or(args.len()));
+    let default_root = [Word::literal(".")];
+    if roots.is_empty() {
+        roots = &default_root;
+    }
+    paths_of(roots, site, reads, out);
+    let mut index = 0;
+    while let Some(word) = expression.get(index) {
+        index += 1;
+        match word.text.as_str() {
+            "-delete" => paths_of(roots, site, writes, out),
+            "-fprint" | "-fprint0" | "-fprintf" | "-fls" => {
+                if let Some(file) = expression.get(index) {
+                    path_effect(file, site, writes, out);
+                }
+            }
+            "-exec" | "-execdir" | "-ok" | "-okdir" => {
+                let end = expression
+                    .get(index..)
+                    .unwrap_or_default()
+                    .iter()
+                    .position(|word| word.text == ";" || word.text == "+");
+                let stop = end.map(|offset| index + offset).unwrap_or(expression.len());
+                let inner = expression.get(index..stop).unwrap_or_default();
+                for root in roots {
+                    find_exec(walker, inner, root, place);
+                }
+                index = stop + 1;
+            }
+            _ => {}
+        }
+    }
+}
+
+fn find_exec(walker: &mut Walker, inner: &[Word], root: &Word, place: &Place) {
+    let words: Vec<Word> = inner
+        .iter()
+        .map(|word| {
+            if word.text.contains("{}") {
+                Word {
+                    text: word.text.replace("{}", &root.text),
+                    known: word.known && root.known,
+                    ..word.clone()
+                }
+            } else {
+                word.clone()
+            }
+        })
+        .collect();
+    let text = words
+        .iter()
+        .map(|word| word.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let invocation = Invocation {
+        words,
+        text,
+        ..Invocation::default()
+    };
+    command::run(walker, invocation, &mut place.clone());
+}
+
+/// `export NAME=value` and friends: loader variables make the rest of the
+/// command line opaque.
+fn declare(walker: &mut Walker, name: &str, args: &[Word], out: &mut Vec<Effect>) {
+    for word in args {
+        let variable = word
+            .text
+            .split_once('=')
+            .map(|(variable, _)| variable)
+            .unwrap_or(&word.text);
+        if is_loader_variable(variable) {
+            let reason =
+                format!("`{name}` sets `{variable}`, which changes what programs load or run");
+            walker.analysis.opaque.push(reason.clone());
+            opaque(out, reason);
+        }
+    }
+    if name == "export" && args.iter().any(|word| word.text == "-f") {
+        opaque(out, "`export -f` exports a shell function".into());
+    }
+}
+
+fn is_interpreter(name: &str) -> bool {
+    let stem = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    INTERPRETERS.contains(&name) || INTERPRETERS.contains(&stem)
+}
+
+fn interpreter(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    let is_python = name.starts_with("python");
+    if is_python {
+        if let [flag, module, rest @ ..] = args {
+            if flag.text == "-m" && module.text == "pip" {
+                packages::classify("pip", rest, site, out);
+                return;
+            }
+        }
+    }
+    let only_queries = !args.is_empty()
+        && args.iter().all(|word| {
+            matches!(
+                word.text.as_str(),
+                "--version" | "-V" | "-v" | "--help" | "-h"
+            )
+        });
+    if only_queries {
+        return;
+    }
+    let reason = match args.first().map(|word| word.text.as_str()) {
+        Some(flag @ ("-c" | "-e" | "-E" | "-p" | "--eval" | "--print" | "-r")) => {
+            format!("`{name} {flag}` runs inline code")
+        }
+        Some(script) if !script.starts_with('-') => format!("`{name}` runs the script `{script}`"),
+        Some(_) => format!("`{name}` runs code that is not analysed"),
+        None => format!("`{name}` reads code from standard input"),
+    };
+    opaque(out, reason);
+}

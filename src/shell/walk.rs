@@ -1,0 +1,377 @@
+//! Walks brush-parser's syntax tree in execution order, tracking the working
+//! directory, and hands each simple command to `command::run`.
+
+use std::io::BufReader;
+use std::path::PathBuf;
+
+use brush_parser::ast::{
+    AndOr, AndOrList, Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList,
+    IoFileRedirectKind, IoFileRedirectTarget, IoRedirect, Pipeline, SeparatorOperator,
+    SimpleCommand,
+};
+use brush_parser::{Parser, ParserOptions};
+
+use super::command::{self, Invocation};
+use super::programs::path_effect;
+use super::words::{self, Word};
+use super::{Analysis, Effect, ShellContext, SubCommand};
+
+/// Maximum nesting of `bash -c`, `$(...)` and similar before the analysis
+/// stops and reports the command as opaque.
+const MAX_DEPTH: usize = 8;
+
+/// The working directory at one point of the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Place {
+    pub cwd: PathBuf,
+    /// Why `cwd` is only a guess (after `cd -` or `cd $DIR`), if it is.
+    pub unknown: Option<String>,
+}
+
+pub(crate) struct Walker<'c> {
+    pub context: &'c ShellContext,
+    pub analysis: Analysis,
+    depth: usize,
+}
+
+impl<'c> Walker<'c> {
+    pub fn new(context: &'c ShellContext) -> Walker<'c> {
+        Walker {
+            context,
+            analysis: Analysis::default(),
+            depth: 0,
+        }
+    }
+
+    /// Parses and walks `text`; changes of directory at its top level carry
+    /// over into `place`.
+    pub fn source(&mut self, text: &str, place: &mut Place) {
+        if self.depth >= MAX_DEPTH {
+            self.analysis
+                .opaque
+                .push(format!("commands nested more than {MAX_DEPTH} levels deep"));
+            return;
+        }
+        let program = match parse(text) {
+            Ok(program) => program,
+            Err(reason) => {
+                self.analysis.opaque.push(reason);
+                return;
+            }
+        };
+        self.depth += 1;
+        for list in &program.complete_commands {
+            self.list(list, place);
+        }
+        self.depth -= 1;
+    }
+
+    /// Walks `text` as a subshell: its changes of directory stay inside it.
+    pub fn subshell(&mut self, text: &str, place: &Place) {
+        let mut inner = place.clone();
+        self.source(text, &mut inner);
+    }
+
+    fn list(&mut self, list: &CompoundList, place: &mut Place) {
+        for item in &list.0 {
+            match item.1 {
+                SeparatorOperator::Sequence => self.and_or(&item.0, place),
+                SeparatorOperator::Async => self.and_or(&item.0, &mut place.clone()),
+            }
+        }
+    }
+
+    fn and_or(&mut self, list: &AndOrList, place: &mut Place) {
+        self.pipeline(&list.first, place);
+        for next in &list.additional {
+            match next {
+                AndOr::And(pipeline) | AndOr::Or(pipeline) => self.pipeline(pipeline, place),
+            }
+        }
+    }
+
+    /// Each part of a multi-command pipeline runs in its own subshell.
+    fn pipeline(&mut self, pipeline: &Pipeline, place: &mut Place) {
+        if let [only] = pipeline.seq.as_slice() {
+            self.command(only, place);
+            return;
+        }
+        for part in &pipeline.seq {
+            self.command(part, &mut place.clone());
+        }
+    }
+
+    fn command(&mut self, command: &Command, place: &mut Place) {
+        match command {
+            Command::Simple(simple) => self.simple(simple, place),
+            Command::Compound(compound, redirects) => {
+                let redirects: Vec<&IoRedirect> =
+                    redirects.iter().flat_map(|list| list.0.iter()).collect();
+                self.redirect_carrier(&redirects, &compound.to_string(), place);
+                self.compound(compound, place);
+            }
+            Command::Function(function) => {
+                let name = &function.fname.value;
+                self.analysis
+                    .opaque
+                    .push(format!("defines shell function `{name}`"));
+                self.compound(&function.body.0, &mut place.clone());
+            }
+            Command::ExtendedTest(test, _) => {
+                let text = test.expr.to_string();
+                if has_substitution(&text) {
+                    self.analysis
+                        .opaque
+                        .push(format!("command substitution inside `[[ {text} ]]`"));
+                }
+            }
+        }
+    }
+
+    fn compound(&mut self, compound: &CompoundCommand, place: &mut Place) {
+        match compound {
+            CompoundCommand::Arithmetic(arithmetic) => self.arithmetic(&arithmetic.expr.value),
+            CompoundCommand::ArithmeticForClause(clause) => {
+                for expr in [&clause.initializer, &clause.condition, &clause.updater]
+                    .into_iter()
+                    .flatten()
+                {
+                    self.arithmetic(&expr.value);
+                }
+                self.branch(&clause.body.list, place);
+            }
+            CompoundCommand::BraceGroup(group) => self.list(&group.list, place),
+            CompoundCommand::Subshell(subshell) => self.list(&subshell.list, &mut place.clone()),
+            CompoundCommand::ForClause(clause) => {
+                for value in clause.values.iter().flatten() {
+                    self.expand(&value.value, place);
+                }
+                self.branch(&clause.body.list, place);
+            }
+            CompoundCommand::CaseClause(clause) => {
+                self.expand(&clause.value.value, place);
+                for item in &clause.cases {
+                    if let Some(list) = &item.cmd {
+                        self.branch(list, place);
+                    }
+                }
+            }
+            CompoundCommand::IfClause(clause) => {
+                self.list(&clause.condition, place);
+                self.branch(&clause.then, place);
+                for other in clause.elses.iter().flatten() {
+                    if let Some(condition) = &other.condition {
+                        self.branch(condition, place);
+                    }
+                    self.branch(&other.body, place);
+                }
+            }
+            CompoundCommand::WhileClause(clause) | CompoundCommand::UntilClause(clause) => {
+                self.list(&clause.0, place);
+                self.branch(&clause.1.list, place);
+            }
+            CompoundCommand::Coprocess(coprocess) => {
+                self.command(&coprocess.body, &mut place.clone())
+            }
+        }
+    }
+
+    /// Walks a list that may or may not run; if it changes directory, the
+    /// directory after it is unknown.
+    fn branch(&mut self, list: &CompoundList, place: &mut Place) {
+        let mut inner = place.clone();
+        self.list(list, &mut inner);
+        if inner != *place && place.unknown.is_none() {
+            place.unknown = Some("the working directory depends on which branch ran".into());
+        }
+    }
+
+    fn arithmetic(&mut self, expr: &str) {
+        if has_substitution(expr) {
+            self.analysis
+                .opaque
+                .push(format!("command substitution inside `(( {expr} ))`"));
+        }
+    }
+
+    /// Expands a word and walks its command substitutions.
+    fn expand(&mut self, raw: &str, place: &Place) -> Word {
+        let word = words::expand(raw, self.context.home.as_deref());
+        for substitution in &word.substitutions {
+            self.subshell(substitution, place);
+        }
+        if let Some(reason) = &word.hidden {
+            self.analysis.opaque.push(reason.clone());
+        }
+        word
+    }
+
+    fn simple(&mut self, simple: &SimpleCommand, place: &mut Place) {
+        let mut invocation = Invocation {
+            text: simple.to_string(),
+            ..Invocation::default()
+        };
+        let prefix = simple.prefix.iter().flat_map(|prefix| prefix.0.iter());
+        let suffix = simple.suffix.iter().flat_map(|suffix| suffix.0.iter());
+        for item in prefix {
+            self.item(item, &mut invocation, place);
+        }
+        if let Some(name) = &simple.word_or_name {
+            let word = self.expand(&name.value, place);
+            invocation.words.push(word);
+        }
+        for item in suffix {
+            self.item(item, &mut invocation, place);
+        }
+        command::run(self, invocation, place);
+    }
+
+    fn item(
+        &mut self,
+        item: &CommandPrefixOrSuffixItem,
+        invocation: &mut Invocation,
+        place: &Place,
+    ) {
+        match item {
+            CommandPrefixOrSuffixItem::IoRedirect(redirect) => {
+                self.redirect(redirect, invocation, place)
+            }
+            CommandPrefixOrSuffixItem::Word(word) => {
+                let word = self.expand(&word.value, place);
+                invocation.words.push(word);
+            }
+            CommandPrefixOrSuffixItem::AssignmentWord(assignment, word) => {
+                let value = self.expand(&word.value, place);
+                if invocation.words.is_empty() {
+                    invocation
+                        .assignments
+                        .push((assignment.name.to_string(), value));
+                } else {
+                    invocation.words.push(value);
+                }
+            }
+            CommandPrefixOrSuffixItem::ProcessSubstitution(_, subshell) => {
+                self.list(&subshell.list, &mut place.clone());
+                invocation.words.push(Word {
+                    known: false,
+                    ..Word::literal("<(...)")
+                });
+            }
+        }
+    }
+
+    fn redirect(&mut self, redirect: &IoRedirect, invocation: &mut Invocation, place: &Place) {
+        let effects = &mut invocation.redirect_effects;
+        match redirect {
+            IoRedirect::File(_, kind, target) => match target {
+                IoFileRedirectTarget::Filename(word) | IoFileRedirectTarget::Duplicate(word) => {
+                    let word = self.expand(&word.value, place);
+                    if is_descriptor(&word.text) {
+                        return;
+                    }
+                    let site = self.site(place);
+                    let make = redirect_effect(kind);
+                    path_effect(&word, &site, make, effects);
+                }
+                IoFileRedirectTarget::Fd(_) => {}
+                IoFileRedirectTarget::ProcessSubstitution(_, subshell) => {
+                    self.list(&subshell.list, &mut place.clone());
+                }
+            },
+            IoRedirect::OutputAndError(word, _) => {
+                let word = self.expand(&word.value, place);
+                let site = self.site(place);
+                path_effect(&word, &site, |path| Effect::WritesFile { path }, effects);
+            }
+            IoRedirect::HereDocument(_, document) => {
+                invocation.stdin_is_text = true;
+                if document.requires_expansion {
+                    let body = words::heredoc_substitutions(&document.doc.value);
+                    for substitution in &body.substitutions {
+                        self.subshell(substitution, place);
+                    }
+                    if let Some(reason) = body.hidden {
+                        self.analysis.opaque.push(reason);
+                    }
+                }
+            }
+            IoRedirect::HereString(_, word) => {
+                invocation.stdin_is_text = true;
+                self.expand(&word.value, place);
+            }
+        }
+    }
+
+    /// Records the redirections of a compound command (`{ ...; } > f`) on a
+    /// sub-command of its own with an empty program name.
+    fn redirect_carrier(&mut self, redirects: &[&IoRedirect], text: &str, place: &Place) {
+        if redirects.is_empty() {
+            return;
+        }
+        let mut invocation = Invocation {
+            text: text.to_string(),
+            ..Invocation::default()
+        };
+        for redirect in redirects {
+            self.redirect(redirect, &mut invocation, place);
+        }
+        if invocation.redirect_effects.is_empty() {
+            return;
+        }
+        self.analysis.sub_commands.push(SubCommand {
+            program: String::new(),
+            args: Vec::new(),
+            cwd: place.cwd.clone(),
+            text: invocation.text,
+            effects: invocation.redirect_effects,
+        });
+    }
+
+    pub fn site(&self, place: &Place) -> super::programs::Site {
+        super::programs::Site {
+            cwd: place.cwd.clone(),
+            home: self.context.home.clone(),
+        }
+    }
+}
+
+fn redirect_effect(kind: &IoFileRedirectKind) -> fn(PathBuf) -> Effect {
+    match kind {
+        IoFileRedirectKind::Read | IoFileRedirectKind::DuplicateInput => {
+            |path| Effect::ReadsFile { path }
+        }
+        IoFileRedirectKind::Write
+        | IoFileRedirectKind::Append
+        | IoFileRedirectKind::ReadAndWrite
+        | IoFileRedirectKind::Clobber
+        | IoFileRedirectKind::DuplicateOutput => |path| Effect::WritesFile { path },
+    }
+}
+
+/// Tells whether a `>&` or `<&` target names a file descriptor (`2`, `-`).
+fn is_descriptor(text: &str) -> bool {
+    text == "-"
+        || (!text.is_empty()
+            && text
+                .trim_end_matches('-')
+                .chars()
+                .all(|c| c.is_ascii_digit()))
+}
+
+fn has_substitution(text: &str) -> bool {
+    text.contains("$(") || text.contains('`') || text.contains("<(") || text.contains(">(")
+}
+
+/// Parses a command line. brush-parser may panic on malformed input, so a
+/// panic is caught and reported like a parse error.
+fn parse(text: &str) -> Result<brush_parser::ast::Program, String> {
+    let options = ParserOptions::default();
+    let outcome = std::panic::catch_unwind(|| {
+        Parser::new(BufReader::new(text.as_bytes()), &options).parse_program()
+    });
+    match outcome {
+        Ok(Ok(program)) => Ok(program),
+        Ok(Err(error)) => Err(format!("cannot parse command: {error}")),
+        Err(_) => Err("cannot parse command: the shell parser failed".into()),
+    }
+}

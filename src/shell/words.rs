@@ -1,0 +1,246 @@
+//! Static expansion of one shell word: quotes removed, `~` and `$HOME`
+//! expanded, and anything only known at run time flagged.
+
+use std::path::Path;
+
+use brush_parser::word::{
+    self, Parameter, ParameterExpr, TildeExpr, WordPiece, WordPieceWithSource,
+};
+use brush_parser::ParserOptions;
+
+/// One word after static expansion.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Word {
+    /// The expanded value when `known`, otherwise the word as written.
+    pub text: String,
+    /// False when the value depends on a variable, a command substitution,
+    /// brace expansion or anything else only known at run time.
+    pub known: bool,
+    /// Commands inside `$(...)`, backticks and `<(...)`, which run before the
+    /// word's command.
+    pub substitutions: Vec<String>,
+    /// Why a substitution could not be extracted (for example one nested in
+    /// `${x:-...}`), if so.
+    pub hidden: Option<String>,
+}
+
+impl Word {
+    pub fn literal(text: &str) -> Word {
+        Word {
+            text: text.to_string(),
+            known: true,
+            substitutions: Vec::new(),
+            hidden: None,
+        }
+    }
+
+    pub fn is_option(&self) -> bool {
+        self.text.len() > 1 && self.text.starts_with('-')
+    }
+}
+
+/// Expands a word as brush-parser tokenised it (quotes still in place).
+pub(crate) fn expand(raw: &str, home: Option<&Path>) -> Word {
+    let options = ParserOptions::default();
+    // brush-parser may panic on malformed input; such a word is unknown.
+    let parsed = std::panic::catch_unwind(|| word::parse(raw, &options));
+    let Ok(Ok(pieces)) = parsed else {
+        return unknown(raw);
+    };
+    let mut expansion = Expansion {
+        raw,
+        home,
+        value: String::new(),
+        word: unknown(raw),
+        at_start: true,
+    };
+    expansion.word.known = true;
+    expansion.pieces(&pieces, false);
+    let mut result = expansion.word;
+    if result.known {
+        result.text = expansion.value;
+    } else {
+        result.text = raw.to_string();
+    }
+    result
+}
+
+/// Collects the command substitutions of a here-document body that the shell
+/// expands (an unquoted delimiter).
+pub(crate) fn heredoc_substitutions(body: &str) -> Word {
+    let options = ParserOptions::default();
+    let parsed = std::panic::catch_unwind(|| word::parse_heredoc(body, &options));
+    let Ok(Ok(pieces)) = parsed else {
+        return unknown(body);
+    };
+    let mut expansion = Expansion {
+        raw: body,
+        home: None,
+        value: String::new(),
+        word: unknown(body),
+        at_start: false,
+    };
+    expansion.pieces(&pieces, true);
+    expansion.word
+}
+
+fn unknown(raw: &str) -> Word {
+    Word {
+        text: raw.to_string(),
+        known: false,
+        substitutions: Vec::new(),
+        hidden: None,
+    }
+}
+
+struct Expansion<'a> {
+    raw: &'a str,
+    home: Option<&'a Path>,
+    value: String,
+    word: Word,
+    at_start: bool,
+}
+
+impl Expansion<'_> {
+    fn pieces(&mut self, pieces: &[WordPieceWithSource], quoted: bool) {
+        for piece in pieces {
+            let source = self
+                .raw
+                .get(piece.start_index..piece.end_index)
+                .unwrap_or_default();
+            self.piece(&piece.piece, source, quoted);
+            self.at_start = false;
+        }
+    }
+
+    fn piece(&mut self, piece: &WordPiece, source: &str, quoted: bool) {
+        match piece {
+            WordPiece::Text(text) => {
+                if !quoted && is_brace_expansion(text) {
+                    self.word.known = false;
+                }
+                self.value.push_str(text);
+            }
+            WordPiece::SingleQuotedText(text) => self.value.push_str(text),
+            WordPiece::AnsiCQuotedText(text) => {
+                // `$'...'` escapes such as `\x2f` would need decoding; treat
+                // any escape as unknown rather than guess its value.
+                if text.contains('\\') {
+                    self.word.known = false;
+                }
+                self.value.push_str(text);
+            }
+            WordPiece::DoubleQuotedSequence(inner)
+            | WordPiece::GettextDoubleQuotedSequence(inner) => {
+                self.pieces(inner, true);
+            }
+            WordPiece::TildeExpansion(tilde) => self.tilde(tilde),
+            WordPiece::ParameterExpansion(parameter) => self.parameter(parameter, source),
+            WordPiece::CommandSubstitution(command)
+            | WordPiece::BackquotedCommandSubstitution(command) => {
+                self.word.known = false;
+                self.word.substitutions.push(command.clone());
+            }
+            WordPiece::EscapeSequence(escaped) => {
+                let literal = escaped.strip_prefix('\\').unwrap_or(escaped);
+                self.value.push_str(literal);
+            }
+            WordPiece::ArithmeticExpression(_) => {
+                self.word.known = false;
+                self.flag_hidden_substitution(source);
+            }
+        }
+    }
+
+    fn tilde(&mut self, tilde: &TildeExpr) {
+        match (tilde, self.home, self.at_start) {
+            (TildeExpr::Home, Some(home), true) => self.value.push_str(&home.to_string_lossy()),
+            _ => self.word.known = false,
+        }
+    }
+
+    fn parameter(&mut self, parameter: &ParameterExpr, source: &str) {
+        let is_home = matches!(
+            parameter,
+            ParameterExpr::Parameter { parameter: Parameter::Named(name), indirect: false } if name == "HOME"
+        );
+        match (is_home, self.home) {
+            (true, Some(home)) => self.value.push_str(&home.to_string_lossy()),
+            _ => {
+                self.word.known = false;
+                self.flag_hidden_substitution(source);
+            }
+        }
+    }
+
+    /// Marks substitutions that brush-parser leaves unparsed inside
+    /// `${name:-...}` or `$((...))`: they run, but we cannot list them.
+    fn flag_hidden_substitution(&mut self, source: &str) {
+        let body = source.get(1..).unwrap_or_default();
+        if body.contains("$(") || body.contains('`') || body.contains("<(") || body.contains(">(") {
+            self.word.hidden = Some(format!("command substitution nested in `{source}`"));
+        }
+    }
+}
+
+/// Tells whether unquoted text contains a `{a,b}` or `{1..3}` brace expansion.
+fn is_brace_expansion(text: &str) -> bool {
+    let Some(open) = text.find('{') else {
+        return false;
+    };
+    let Some(close) = text.rfind('}') else {
+        return false;
+    };
+    let inner = text.get(open + 1..close).unwrap_or_default();
+    close > open && (inner.contains(',') || inner.contains(".."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expand_table() {
+        let home = Some(Path::new("/home/u"));
+        let cases = [
+            ("plain", "plain", true),
+            ("'a b'\"c\"\\d", "a bcd", true),
+            ("~/x", "/home/u/x", true),
+            ("$HOME/x", "/home/u/x", true),
+            ("\"${HOME}\"/x", "/home/u/x", true),
+            ("a~", "a~", true),
+            ("$USER", "$USER", false),
+            ("$(pwd)/x", "$(pwd)/x", false),
+            ("{a,b}", "{a,b}", false),
+            ("'{a,b}'", "{a,b}", true),
+            ("{}", "{}", true),
+            ("*.rs", "*.rs", true),
+        ];
+        for (raw, text, known) in cases {
+            let word = expand(raw, home);
+            assert_eq!(word.text, text, "text of {raw:?}");
+            assert_eq!(word.known, known, "known of {raw:?}");
+        }
+    }
+
+    #[test]
+    fn substitutions_are_collected() {
+        let word = expand("\"$(rm -rf x)\"`ls`", None);
+        assert_eq!(
+            word.substitutions,
+            vec!["rm -rf x".to_string(), "ls".to_string()]
+        );
+        assert!(!word.known);
+    }
+
+    #[test]
+    fn nested_substitution_is_hidden() {
+        let word = expand("${X:-$(rm -rf y)}", None);
+        assert!(word.hidden.is_some());
+    }
+
+    #[test]
+    fn tilde_without_home_is_unknown() {
+        assert!(!expand("~/x", None).known);
+    }
+}
