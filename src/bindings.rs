@@ -5,7 +5,7 @@
 use crate::cost::Extension;
 use crate::diagnostic::Diagnostic;
 use crate::governor::{self as core, ExplainRequest, GovernorError, GovernorOptions, JobRegistration};
-use crate::policy::{self, ConfigFile, JobSection};
+use crate::policy::{self, ConfigFile};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
@@ -116,7 +116,8 @@ impl Governor {
     pub fn register_job(&mut self, job: JobInit) -> Result<()> {
         let source = format!("<job {} override>", job.job_id);
         let policy = match &job.policy {
-            Some(value) => Some(job_section(config_from(value, &source)?)),
+            Some(Value::String(text)) => Some(policy::parse_job(text, &source).map_err(config_error)?),
+            Some(value) => Some(policy::parse_job_value(value, &source).map_err(config_error)?),
             None => None,
         };
         let registration = JobRegistration {
@@ -211,13 +212,7 @@ impl Governor {
 #[napi(catch_unwind, ts_return_type = "{ ok: boolean; diagnostics: Diagnostic[] }")]
 pub fn check_config(text: String, source: Option<String>) -> Result<Value> {
     let source = source.unwrap_or_else(|| "<config>".to_string());
-    let diagnostics: Vec<Diagnostic> = match policy::parse_config(&text, &source) {
-        Ok(config) => match crate::policy::CompiledPolicy::compile(None, Some(&config), &[], std::path::Path::new("/")) {
-            Ok(_) => Vec::new(),
-            Err(diagnostics) => diagnostics,
-        },
-        Err(diagnostics) => diagnostics,
-    };
+    let diagnostics: Vec<Diagnostic> = policy::check_config(&text, &source, None);
     to_value(&serde_json::json!({ "ok": diagnostics.is_empty(), "diagnostics": diagnostics }))
 }
 
@@ -263,14 +258,11 @@ fn config_from(value: &Value, source: &str) -> Result<ConfigFile> {
         Value::String(text) => policy::parse_config(text, source),
         other => policy::parse_config_value(other, source),
     };
-    parsed.map_err(|diagnostics| {
-        let error = GovernorError::InvalidConfig { diagnostics };
-        invalid_arg(error.to_string())
-    })
+    parsed.map_err(config_error)
 }
 
-fn job_section(config: ConfigFile) -> JobSection {
-    JobSection { trust: config.trust, permissions: config.permissions, budget: config.budget }
+fn config_error(diagnostics: Vec<Diagnostic>) -> Error {
+    invalid_arg(GovernorError::InvalidConfig { diagnostics }.to_string())
 }
 
 fn extension_from(extension: BudgetExtension) -> Result<Extension> {

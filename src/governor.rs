@@ -408,7 +408,7 @@ pub fn explain_policy(
     request: &ExplainRequest,
 ) -> Result<Explanation, GovernorError> {
     let worktree = worktree_path(worktree)?;
-    let policy = CompiledPolicy::compile(None, config, &[], &worktree)
+    let policy = CompiledPolicy::compile_with_home(None, config, &[], &worktree, home.as_deref())
         .map_err(|diagnostics| GovernorError::InvalidConfig { diagnostics })?;
     let context = JobContext { worktree, home };
     explain_with(&policy, &context, request)
@@ -539,7 +539,7 @@ fn compile_policy(
     if let Some(section) = &override_section {
         sections.push(section);
     }
-    CompiledPolicy::compile(global, plan, &sections, &registration.worktree)
+    CompiledPolicy::compile_with_home(global, plan, &sections, &registration.worktree, registration.home.as_deref())
         .map_err(|diagnostics| GovernorError::InvalidConfig { diagnostics })
 }
 

@@ -289,7 +289,7 @@ mod tests {
     }
 
     #[test]
-    fn normalize_table() {
+    fn normalize_resolves_table_cases() {
         let cases = [
             ("x", "/w/job", "/w/job/x"),
             ("./x/./y", "/w/job", "/w/job/x/y"),
@@ -324,7 +324,7 @@ mod tests {
     }
 
     #[test]
-    fn is_inside_table() {
+    fn is_inside_compares_components() {
         let cases = [
             ("/w/job", "/w/job", true),
             ("/w/job/a/b", "/w/job", true),
@@ -362,7 +362,7 @@ mod tests {
     }
 
     #[test]
-    fn relative_to_table() {
+    fn relative_to_strips_worktree() {
         let worktree = Path::new("/w/job");
         assert_eq!(
             relative_to(Path::new("/w/job/a/b"), worktree),

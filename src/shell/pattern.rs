@@ -5,7 +5,7 @@
 //! - The program is compared with the sub-command's program by basename
 //!   (`/usr/bin/env` is `env`) and may be a glob (`*` matches any program).
 //!   A pattern naming a wrapper (`sudo *`, `env *`) also matches a
-//!   sub-command that ran under that wrapper; its remaining words are then
+//!   sub-command that ran under that wrapper. Its remaining words are then
 //!   matched against the wrapped program and its arguments.
 //! - Every word starting with `-` is a flag. Flags are order-free and must all
 //!   be present in the command. They are normalised per program, so for `rm`
@@ -19,8 +19,12 @@
 //!   matches exactly one operand. Without a trailing `*` the command must
 //!   have exactly as many operands as the pattern.
 //!
-//! NOTE: the value of a flag such as `-o FILE` counts as an operand, and
-//! subcommand aliases (`npm i` for `npm install`) are not unified.
+//! - For `git`, `npm`, `pnpm`, `yarn` and `cargo`, global options that take a
+//!   value (`git -C dir`) are skipped, and for `npm`, `pnpm`, `bun` and
+//!   `cargo` subcommand aliases are unified (`npm i` is `npm install`).
+//!
+//! NOTE: the value of any other flag, such as `-o FILE`, counts as an
+//! operand.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -293,24 +297,115 @@ struct Shape {
     operands: Vec<String>,
 }
 
+/// Global options that take a value and come before the subcommand, so
+/// `git -C dir push` still has `push` as its first operand.
+const GLOBAL_VALUE_OPTIONS: &[(&str, &[&str])] = &[
+    (
+        "git",
+        &[
+            "-C",
+            "-c",
+            "--git-dir",
+            "--work-tree",
+            "--namespace",
+            "--exec-path",
+            "--config-env",
+        ],
+    ),
+    ("npm", &["--prefix", "-C", "--workspace", "-w"]),
+    ("pnpm", &["--dir", "-C", "--filter", "-F"]),
+    ("yarn", &["--cwd"]),
+    ("cargo", &["-C", "--manifest-path", "-Z", "--config"]),
+];
+
+/// Subcommand spellings that mean the same, per program.
+const SUBCOMMAND_ALIASES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "npm",
+        &[
+            ("i", "install"),
+            ("in", "install"),
+            ("ins", "install"),
+            ("inst", "install"),
+            ("isntall", "install"),
+            ("add", "install"),
+            ("rm", "uninstall"),
+            ("r", "uninstall"),
+            ("un", "uninstall"),
+            ("remove", "uninstall"),
+            ("t", "test"),
+            ("tst", "test"),
+            ("run-script", "run"),
+            ("x", "exec"),
+        ],
+    ),
+    (
+        "pnpm",
+        &[
+            ("i", "install"),
+            ("rm", "remove"),
+            ("un", "remove"),
+            ("uninstall", "remove"),
+            ("t", "test"),
+        ],
+    ),
+    ("bun", &[("i", "install"), ("rm", "remove")]),
+    (
+        "cargo",
+        &[
+            ("b", "build"),
+            ("t", "test"),
+            ("r", "run"),
+            ("c", "check"),
+            ("d", "doc"),
+            ("rm", "remove"),
+        ],
+    ),
+];
+
+fn canonical_subcommand(program: &str, word: &str) -> String {
+    SUBCOMMAND_ALIASES
+        .iter()
+        .find(|(name, _)| *name == program)
+        .and_then(|(_, table)| table.iter().find(|(alias, _)| *alias == word))
+        .map(|(_, canonical)| canonical.to_string())
+        .unwrap_or_else(|| word.to_string())
+}
+
+fn takes_global_value(program: &str, arg: &str) -> bool {
+    GLOBAL_VALUE_OPTIONS
+        .iter()
+        .find(|(name, _)| *name == program)
+        .is_some_and(|(_, options)| options.contains(&arg))
+}
+
 fn shape(program: &str, args: &[String]) -> Shape {
     let mut flags = BTreeSet::new();
-    let mut operands = Vec::new();
+    let mut operands: Vec<String> = Vec::new();
     let mut after_separator = false;
+    let mut skip_value = false;
     for arg in args {
+        if skip_value {
+            skip_value = false;
+            continue;
+        }
         if after_separator || !is_flag(arg) {
-            if program == "git"
+            let is_force_refspec = program == "git"
                 && arg.starts_with('+')
-                && operands
-                    .first()
-                    .is_some_and(|first: &String| first == "push")
-            {
+                && operands.first().is_some_and(|first| first == "push");
+            if is_force_refspec {
                 flags.insert("--force".to_string());
             }
-            operands.push(arg.clone());
+            let operand = if operands.is_empty() {
+                canonical_subcommand(program, arg)
+            } else {
+                arg.clone()
+            };
+            operands.push(operand);
         } else if arg == "--" {
             after_separator = true;
         } else {
+            skip_value = operands.is_empty() && takes_global_value(program, arg);
             flags.extend(canonical_flags(program, arg));
         }
     }
@@ -343,7 +438,12 @@ impl CommandPattern {
             if is_flag(word) && *word != "--" {
                 flags.extend(canonical_flags(program_name, word));
             } else {
-                operands.push(glob(text, word)?);
+                let word = if operands.is_empty() {
+                    canonical_subcommand(program_name, word)
+                } else {
+                    word.to_string()
+                };
+                operands.push(glob(text, &word)?);
             }
         }
         Ok(CommandPattern {
@@ -412,7 +512,7 @@ mod tests {
     }
 
     #[test]
-    fn pattern_matching_table() {
+    fn patterns_match_table_cases() {
         let cases = [
             ("rm -rf *", "rm", "-rf x", true),
             ("rm -rf *", "rm", "-fr x", true),
@@ -445,6 +545,12 @@ mod tests {
             ("mytool -rf *", "mytool", "-fr x", true),
             ("mytool --recursive *", "mytool", "-r x", false),
             ("git commit -m *", "git", "commit -m msg", true),
+            ("git push *", "git", "-C /tmp/r push", true),
+            ("git push *", "git", "-c a=b push origin", true),
+            ("npm install *", "npm", "i lodash", true),
+            ("npm i *", "npm", "install lodash", true),
+            ("npm install *", "npm", "--prefix web add zod", true),
+            ("cargo test *", "cargo", "t --release", true),
             ("rm -rf *", "rm", "-- -rf", false),
         ];
         for (pattern, program, args, expected) in cases {

@@ -7,14 +7,45 @@ use super::command::{self, is_loader_variable, Invocation};
 use super::options::{parse_options, OptionSpec, ParsedArgs};
 use super::walk::{Place, Walker};
 use super::words::Word;
-use super::{network, packages, Effect};
+use super::{archive, network, packages, Effect};
 use crate::paths;
 
-/// Where a sub-command runs, for resolving its path operands.
+/// The directory and links against which a sub-command's path operands resolve.
 #[derive(Debug, Clone)]
 pub(crate) struct Site {
     pub cwd: PathBuf,
     pub home: Option<PathBuf>,
+    /// Links created earlier in the command line, as (link, target) pairs of
+    /// normalised paths. They do not exist on disk yet, so `resolve` cannot
+    /// follow them.
+    pub links: Vec<(PathBuf, PathBuf)>,
+}
+
+/// Maximum number of links from the command line followed for one path.
+const MAX_LINK_HOPS: usize = 8;
+
+impl Site {
+    /// Returns `text` as an absolute path: normalised against the working
+    /// directory, through links made earlier in the line, then resolved
+    /// through symlinks on disk.
+    pub fn locate(&self, text: &str) -> PathBuf {
+        let mut path = paths::normalize(text, &self.cwd, self.home.as_deref());
+        for _ in 0..MAX_LINK_HOPS {
+            let through_link = self.links.iter().rev().find_map(|(link, target)| {
+                let rest = path.strip_prefix(link).ok()?;
+                Some(if rest.as_os_str().is_empty() {
+                    target.clone()
+                } else {
+                    target.join(rest)
+                })
+            });
+            match through_link {
+                Some(next) if next != path => path = next,
+                _ => break,
+            }
+        }
+        paths::resolve(&path)
+    }
 }
 
 /// Programs and builtins that read or write no files named by their
@@ -25,6 +56,7 @@ const NO_FILE_EFFECTS: &[&str] = &[
     "wait", "jobs", "exit", "return", "break", "continue", "shift", "getopts", "let", "ulimit",
     "umask", "tput", "clear", "nproc", "uptime", "ps", "df", "free", "locale", "arch", "tty",
     "logname", "groups", "dirs", "help", "tr", "basename", "dirname", "hostname", "unalias",
+    "whereis", "man", "lsof", "cal", "bc", "disown", "bg", "fg",
 ];
 
 /// Programs whose operands are all files they read.
@@ -124,9 +156,10 @@ pub(crate) fn ignores_operands(name: &str) -> bool {
     matches!(name, "echo" | "printf" | "true" | "false" | "sleep")
 }
 
-/// Adds `make(path)` for a path operand, resolved against the site; an
-/// operand only known at run time becomes an opaque effect, and `-`,
-/// `/dev/null`, `/dev/std*`, `/dev/tty` and `/dev/fd/N` add nothing.
+/// Adds `make(path)` for a path operand, located through `Site::locate`.
+/// An operand only known at run time becomes an opaque effect instead. The
+/// streams `-`, `/dev/null`, `/dev/std*`, `/dev/tty` and `/dev/fd/N` add
+/// nothing.
 pub(crate) fn path_effect(
     word: &Word,
     site: &Site,
@@ -142,8 +175,7 @@ pub(crate) fn path_effect(
     if is_stream(&word.text) {
         return;
     }
-    let normalized = paths::normalize(&glob_parent(&word.text), &site.cwd, site.home.as_deref());
-    out.push(make(paths::resolve(&normalized)));
+    out.push(make(site.locate(&glob_parent(&word.text))));
 }
 
 fn is_stream(text: &str) -> bool {
@@ -153,8 +185,8 @@ fn is_stream(text: &str) -> bool {
     ) || text.starts_with("/dev/fd/")
 }
 
-/// A glob component such as `.*` can match `..` in shells older than bash 5.2
-/// (which added `globskipdots`), so it is taken to reach the parent directory.
+/// Replaces a glob component starting with `.` by `..`, because a glob such
+/// as `.*` matches `..` in bash before 5.2, which added `globskipdots`.
 fn glob_parent(text: &str) -> String {
     let components: Vec<&str> = text
         .split('/')
@@ -170,17 +202,22 @@ fn glob_parent(text: &str) -> String {
     components.join("/")
 }
 
-fn paths_of(words: &[Word], site: &Site, make: fn(PathBuf) -> Effect, out: &mut Vec<Effect>) {
+pub(crate) fn paths_of(
+    words: &[Word],
+    site: &Site,
+    make: fn(PathBuf) -> Effect,
+    out: &mut Vec<Effect>,
+) {
     for word in words {
         path_effect(word, site, make, out);
     }
 }
 
-fn reads(path: PathBuf) -> Effect {
+pub(crate) fn reads(path: PathBuf) -> Effect {
     Effect::ReadsFile { path }
 }
 
-fn writes(path: PathBuf) -> Effect {
+pub(crate) fn writes(path: PathBuf) -> Effect {
     Effect::WritesFile { path }
 }
 
@@ -205,8 +242,13 @@ pub(crate) fn classify(
             paths_of(&parsed.operands, site, writes, out);
         }
         "chmod" | "chown" | "chgrp" => change_owner_or_mode(name, args, site, out),
-        "cp" | "mv" | "ln" | "install" => copy_like(name, args, site, out),
+        "cp" | "mv" | "install" => copy_like(name, args, site, out),
+        "ln" => {
+            copy_like(name, args, site, out);
+            record_links(walker, args, site);
+        }
         "dd" => dd(args, site, out),
+        "patch" => patch(args, site, out),
         "sed" => sed(args, site, out),
         "awk" | "gawk" | "mawk" | "nawk" => awk(name, args, site, out),
         "grep" | "egrep" | "fgrep" | "rg" | "ag" | "ack" => grep_like(name, args, site, out),
@@ -224,6 +266,11 @@ pub(crate) fn classify(
             );
         }
         "find" => find(walker, args, site, out, place),
+        "tar" | "bsdtar" | "gtar" => archive::tar(args, site, out),
+        "gzip" | "gunzip" | "bzip2" | "bunzip2" | "xz" | "unxz" | "zstd" | "unzstd" => {
+            archive::compress(args, site, out)
+        }
+        "zip" | "unzip" => archive::zip(name, args, site, out),
         "export" | "declare" | "typeset" | "local" | "readonly" => declare(walker, name, args, out),
         "git" => network::git(args, site, out),
         _ if RUNS_HIDDEN_CODE.contains(&name) => {
@@ -407,6 +454,104 @@ fn copy_like(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     }
 }
 
+/// Remembers the links `ln` creates, so later paths through them resolve
+/// to their targets. A hard link is followed the same way, because writing
+/// to it changes the file it links to.
+fn record_links(walker: &mut Walker, args: &[Word], site: &Site) {
+    let spec = OptionSpec {
+        short_values: "tS",
+        long_values: &["target-directory", "suffix"],
+    };
+    let parsed = parse_options(args, &spec, false);
+    let symbolic = has_option(&parsed, "-s", "--symbolic");
+    let directory = parsed
+        .options
+        .iter()
+        .find(|(option, _)| option == "-t" || option == "--target-directory")
+        .and_then(|(_, value)| value.clone());
+    let pairs: Vec<(Word, Option<Word>)> = match (&directory, parsed.operands.as_slice()) {
+        (Some(directory), targets) => targets
+            .iter()
+            .map(|target| (target.clone(), Some(directory.clone())))
+            .collect(),
+        (None, [target]) => vec![(target.clone(), None)],
+        (None, [target, name]) => vec![(target.clone(), Some(name.clone()))],
+        (None, many) => match many.split_last() {
+            Some((directory, targets)) => targets
+                .iter()
+                .map(|target| (target.clone(), Some(directory.clone())))
+                .collect(),
+            None => Vec::new(),
+        },
+    };
+    for (target, name) in pairs {
+        if !target.known || name.as_ref().is_some_and(|name| !name.known) {
+            continue;
+        }
+        let file_name = target
+            .text
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let link = match name {
+            None => site.locate(&file_name),
+            Some(name) => {
+                let located = site.locate(&name.text);
+                let into_directory =
+                    directory.is_some() || located.is_dir() || name.text.ends_with('/');
+                if into_directory {
+                    located.join(&file_name)
+                } else {
+                    located
+                }
+            }
+        };
+        let base = if symbolic {
+            link.parent()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| site.cwd.clone())
+        } else {
+            site.cwd.clone()
+        };
+        let target_site = Site {
+            cwd: base,
+            ..site.clone()
+        };
+        let target_path = target_site.locate(&target.text);
+        walker.links.push((link, target_path));
+    }
+}
+
+/// `patch` changes the files a diff names, which the analysis cannot see, so
+/// it is recorded as a write of the directory it works in.
+fn patch(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    let spec = OptionSpec {
+        short_values: "dioprBDFVYzg",
+        long_values: &["directory", "input", "output", "strip", "reject-file"],
+    };
+    let parsed = parse_options(args, &spec, false);
+    let mut directory = Word::literal(".");
+    for (option, value) in &parsed.options {
+        match (option.as_str(), value) {
+            ("-d" | "--directory", Some(value)) => directory = value.clone(),
+            ("-i" | "--input", Some(value)) => path_effect(value, site, reads, out),
+            ("-o" | "--output" | "-r" | "--reject-file", Some(value)) => {
+                path_effect(value, site, writes, out)
+            }
+            _ => {}
+        }
+    }
+    match parsed.operands.as_slice() {
+        [] => path_effect(&directory, site, writes, out),
+        [file, rest @ ..] => {
+            path_effect(file, site, writes, out);
+            paths_of(rest, site, reads, out);
+        }
+    }
+}
+
 fn has_option(parsed: &ParsedArgs, short: &str, long: &str) -> bool {
     parsed
         .options
@@ -486,9 +631,8 @@ fn is_sed_in_place(text: &str) -> bool {
 }
 
 /// Tells whether a sed script may use the `w`/`W` (write file) or `e`
-/// (execute) commands or `s` flags: such a letter after a command boundary
-/// or another `s` flag, and followed by a space, `;`, `}`, a newline or the
-/// end.
+/// (execute) commands or `s` flags. Such a letter counts when it follows a
+/// command boundary or another `s` flag and ends the word.
 // NOTE: a heuristic on the script text, not a sed parser. It errs toward
 // reporting, for example on `/page /` where `e` ends a word.
 fn sed_script_runs_or_writes(script: &str) -> bool {
@@ -605,6 +749,17 @@ fn grep_like(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
 /// write; `-exec` and `-ok` commands are analysed with `{}` standing for
 /// each root, since every match lies beneath one.
 fn find(walker: &mut Walker, args: &[Word], site: &Site, out: &mut Vec<Effect>, place: &Place) {
+    // `-H`, `-L`, `-P`, `-D debug` and `-O level` come before the roots.
+    let mut first_root = 0;
+    while let Some(word) = args.get(first_root) {
+        match word.text.as_str() {
+            "-H" | "-L" | "-P" => first_root += 1,
+            "-D" => first_root += 2,
+            text if text.starts_with("-O") => first_root += 1,
+            _ => break,
+        }
+    }
+    let args = args.get(first_root..).unwrap_or_default();
     let split = args
         .iter()
         .position(|word| word.text.starts_with('-') || word.text == "(" || word.text == "!");

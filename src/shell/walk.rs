@@ -32,6 +32,8 @@ pub(crate) struct Walker<'c> {
     pub context: &'c ShellContext,
     pub analysis: Analysis,
     depth: usize,
+    /// Links created so far in the command line; see `Site::links`.
+    pub links: Vec<(PathBuf, PathBuf)>,
 }
 
 impl<'c> Walker<'c> {
@@ -40,6 +42,7 @@ impl<'c> Walker<'c> {
             context,
             analysis: Analysis::default(),
             depth: 0,
+            links: Vec::new(),
         }
     }
 
@@ -269,6 +272,10 @@ impl<'c> Walker<'c> {
                     if is_descriptor(&word.text) {
                         return;
                     }
+                    if let Some(target) = network_device(&word.text) {
+                        effects.push(Effect::Network { target });
+                        return;
+                    }
                     let site = self.site(place);
                     let make = redirect_effect(kind);
                     path_effect(&word, &site, make, effects);
@@ -280,6 +287,10 @@ impl<'c> Walker<'c> {
             },
             IoRedirect::OutputAndError(word, _) => {
                 let word = self.expand(&word.value, place);
+                if let Some(target) = network_device(&word.text) {
+                    effects.push(Effect::Network { target });
+                    return;
+                }
                 let site = self.site(place);
                 path_effect(&word, &site, |path| Effect::WritesFile { path }, effects);
             }
@@ -331,6 +342,7 @@ impl<'c> Walker<'c> {
         super::programs::Site {
             cwd: place.cwd.clone(),
             home: self.context.home.clone(),
+            links: self.links.clone(),
         }
     }
 }
@@ -346,6 +358,16 @@ fn redirect_effect(kind: &IoFileRedirectKind) -> fn(PathBuf) -> Effect {
         | IoFileRedirectKind::Clobber
         | IoFileRedirectKind::DuplicateOutput => |path| Effect::WritesFile { path },
     }
+}
+
+/// Returns `host:port` for bash's `/dev/tcp/HOST/PORT` and
+/// `/dev/udp/HOST/PORT` redirection targets, which open a connection.
+fn network_device(text: &str) -> Option<String> {
+    let rest = text
+        .strip_prefix("/dev/tcp/")
+        .or_else(|| text.strip_prefix("/dev/udp/"))?;
+    let (host, port) = rest.split_once('/').unwrap_or((rest, ""));
+    Some(format!("{host}:{port}"))
 }
 
 /// Tells whether a `>&` or `<&` target names a file descriptor (`2`, `-`).

@@ -200,7 +200,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn expand_table() {
+    fn expand_handles_word_forms() {
         let home = Some(Path::new("/home/u"));
         let cases = [
             ("plain", "plain", true),

@@ -2,7 +2,11 @@
 // `fixtures/captures/<name>.sse` (raw `/event` text from connect to close)
 // and `<name>.json` (the facts a test can assert against).
 //
-//   npx tsx monitor/src/harness/capture.ts <scenario|all> [--out DIR]
+//   npx tsx monitor/src/harness/capture.ts <scenario|all>... [--out DIR] [--all-streams]
+//
+// --all-streams also records `/api/event` (experimental v2 envelope) and
+// `/global/event` (every directory) as `<name>.api-event.sse` and
+// `<name>.global-event.sse`.
 
 import fs from 'node:fs'
 import http from 'node:http'
@@ -10,7 +14,7 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { EventRecorder, OpencodeClient, PERMISSION_ASK_TYPES, isIdleEvent, type OpencodeEvent } from './driver.js'
 import { startModelServer, type RecordedRequest, type TurnUsage } from './model-server.js'
-import { DEFAULT_COST, startOpencode } from './opencode-server.js'
+import { DEFAULT_COST, startOpencode, type OpencodeOptions } from './opencode-server.js'
 import { SCENARIOS, findScenario, type Reply, type Scenario } from './scenarios.js'
 import { createWorktree } from './worktree.js'
 
@@ -35,10 +39,21 @@ export interface PermissionRecord {
 export interface CaptureResult {
   raw: string
   events: OpencodeEvent[]
+  /** Raw text of each extra stream asked for, by path. */
+  extraRaw: Record<string, string>
   facts: Record<string, unknown>
 }
 
-export async function runScenario(scenario: Scenario, ports = CAPTURE_PORTS): Promise<CaptureResult> {
+export interface RunOptions {
+  ports?: typeof CAPTURE_PORTS
+  /** Streams recorded besides `/event`, e.g. `/api/event`, `/global/event`. */
+  extraStreams?: string[]
+  /** Extra environment for `opencode serve`. */
+  env?: Record<string, string>
+}
+
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<CaptureResult> {
+  const ports = options.ports ?? CAPTURE_PORTS
   const worktree = createWorktree(`mcg-${scenario.name}-`)
   const web = await startWebServer(ports.web)
   const webUrl = `http://127.0.0.1:${ports.web}`
@@ -46,11 +61,24 @@ export async function runScenario(scenario: Scenario, ports = CAPTURE_PORTS): Pr
   const model = await startModelServer(scripts, { port: ports.model })
   const cleanups: Array<() => Promise<void> | void> = [() => worktree.remove(), () => closeServer(web), () => model.close()]
   try {
-    const opencode = await startOpencode({ worktree: worktree.dir, modelServerUrl: model.url, port: ports.opencode })
+    const opencode = await startOpencode({
+      worktree: worktree.dir,
+      modelServerUrl: model.url,
+      port: ports.opencode,
+      env: options.env,
+      permission: scenario.permission as OpencodeOptions['permission'],
+      extraConfig: scenario.config?.({ worktree: worktree.dir, webUrl }),
+    })
     cleanups.unshift(() => opencode.close())
     const client = new OpencodeClient(opencode.url)
     const recorder = await EventRecorder.connect(opencode.url)
     cleanups.unshift(() => recorder.close())
+    const extras: Record<string, EventRecorder> = {}
+    for (const stream of options.extraStreams ?? []) {
+      const extra = await EventRecorder.connect(opencode.url, stream)
+      extras[stream] = extra
+      cleanups.unshift(() => extra.close())
+    }
 
     const permissions: PermissionRecord[] = []
     const replying: Promise<unknown>[] = []
@@ -87,12 +115,18 @@ export async function runScenario(scenario: Scenario, ports = CAPTURE_PORTS): Pr
     const totals = []
     for (const s of sessions) totals.push(await sessionTotals(client, s.id))
     await recorder.close()
+    const extraRaw: Record<string, string> = {}
+    for (const [stream, extra] of Object.entries(extras)) {
+      await extra.close()
+      extraRaw[stream] = extra.raw
+    }
 
     const facts = {
       scenario: scenario.name,
       summary: scenario.summary,
       derived: false,
       opencodeVersion: OPENCODE_VERSION,
+      env: options.env ?? {},
       capturedAt: new Date().toISOString(),
       worktree: worktree.dir,
       prompt: scenario.prompt,
@@ -109,7 +143,7 @@ export async function runScenario(scenario: Scenario, ports = CAPTURE_PORTS): Pr
       serverTotals: totals,
       files: fileFacts(worktree.dir, worktree.parent, scripts),
     }
-    return { raw: recorder.raw, events: recorder.events, facts }
+    return { raw: recorder.raw, events: recorder.events, extraRaw, facts }
   } finally {
     for (const cleanup of cleanups) await cleanup()
   }
@@ -123,7 +157,7 @@ async function sessionTree(client: OpencodeClient, rootId: string): Promise<any[
   return out
 }
 
-/** What `GET /session/{id}/message` reports, per assistant message and summed. */
+/** Collects what `GET /session/{id}/message` reports, per assistant message and summed. */
 async function sessionTotals(client: OpencodeClient, sessionId: string) {
   const messages = await client.messages(sessionId)
   const assistant = messages.filter((m) => m.info.role === 'assistant')
@@ -178,7 +212,7 @@ function scriptedUsage(requests: RecordedRequest[]) {
   return totals
 }
 
-/** Which files the scripts tried to write exist afterwards. */
+/** Checks which files the scripts tried to write exist afterwards. */
 function fileFacts(worktree: string, parent: string, scripts: Record<string, { turns: Array<{ toolCalls?: Array<{ name: string; args: any }> }> }>) {
   const out: Record<string, boolean> = {}
   for (const script of Object.values(scripts)) {
@@ -219,17 +253,23 @@ function closeServer(server: http.Server): Promise<void> {
   })
 }
 
-export async function capture(name: string, outDir: string): Promise<void> {
+const EXTRA_STREAMS: Record<string, string> = { '/api/event': 'api-event', '/global/event': 'global-event' }
+
+export async function capture(name: string, outDir: string, allStreams = false): Promise<void> {
   const scenario = findScenario(name)
-  const result = await runScenario(scenario)
+  const result = await runScenario(scenario, { extraStreams: allStreams ? Object.keys(EXTRA_STREAMS) : [] })
   fs.mkdirSync(outDir, { recursive: true })
   fs.writeFileSync(path.join(outDir, `${name}.sse`), result.raw)
+  for (const [stream, raw] of Object.entries(result.extraRaw)) {
+    fs.writeFileSync(path.join(outDir, `${name}.${EXTRA_STREAMS[stream]}.sse`), raw)
+  }
   fs.writeFileSync(path.join(outDir, `${name}.json`), `${JSON.stringify(result.facts, null, 2)}\n`)
 }
 
 async function main(argv: string[]): Promise<void> {
   const outIndex = argv.indexOf('--out')
   const outDir = outIndex >= 0 ? path.resolve(argv[outIndex + 1]) : path.join(repoRoot, 'fixtures/captures')
+  const allStreams = argv.includes('--all-streams')
   const names = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--out')
   if (names.length === 0) {
     process.stderr.write(`usage: capture.ts <scenario|all>...; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}\n`)
@@ -239,7 +279,7 @@ async function main(argv: string[]): Promise<void> {
   const list = names.includes('all') ? SCENARIOS.map((s) => s.name) : names
   for (const name of list) {
     process.stderr.write(`capturing ${name}\n`)
-    await capture(name, outDir)
+    await capture(name, outDir, allStreams)
   }
 }
 

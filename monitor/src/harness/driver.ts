@@ -1,10 +1,16 @@
 // Drives an `opencode serve` instance over HTTP: records the raw `/event`
-// stream, creates sessions, sends prompts and answers permission requests.
+// stream, creates sessions, sends prompts and replies to permission requests.
 
+/**
+ * One parsed SSE `data:` payload. `/event` sends `{ id, type, properties }`;
+ * `/api/event` sends `{ id, type, data, ... }` and `/global/event` sends
+ * `{ directory, payload }`, hence the open shape.
+ */
 export interface OpencodeEvent {
   id?: string
   type: string
   properties: Record<string, any>
+  [key: string]: any
 }
 
 /** Event types that ask for a permission reply, across OpenCode versions. */
@@ -22,13 +28,17 @@ export class EventRecorder {
   private listeners = new Set<() => void>()
   private done: Promise<void> = Promise.resolve()
 
-  static async connect(baseUrl: string): Promise<EventRecorder> {
+  /**
+   * Subscribes to `path` (`/event`, or the experimental `/api/event`, or
+   * `/global/event`) and returns once the server's first event has arrived,
+   * so no later event is missed.
+   */
+  static async connect(baseUrl: string, path = '/event'): Promise<EventRecorder> {
     const recorder = new EventRecorder()
-    const res = await fetch(`${baseUrl}/event`, { signal: recorder.controller.signal })
-    if (!res.ok || !res.body) throw new Error(`GET /event answered ${res.status}`)
+    const res = await fetch(`${baseUrl}${path}`, { signal: recorder.controller.signal })
+    if (!res.ok || !res.body) throw new Error(`GET ${path} failed with status ${res.status}`)
     recorder.done = recorder.pump(res.body)
-    // The server sends `server.connected` first; wait so no later event is missed.
-    await recorder.waitFor((e) => e.type === 'server.connected', 10_000)
+    await recorder.waitFor(() => true, 10_000)
     return recorder
   }
 
@@ -92,9 +102,9 @@ export class EventRecorder {
     })
   }
 
-  /** Calls `handler` once for every event from now on, including ones already recorded. */
-  onEvent(handler: (event: OpencodeEvent) => void): () => void {
-    let seen = 0
+  /** Calls `handler` once for every event from index `from` on, including ones already recorded. */
+  onEvent(handler: (event: OpencodeEvent) => void, from = 0): () => void {
+    let seen = from
     const listener = () => {
       while (seen < this.events.length) handler(this.events[seen++])
     }
@@ -119,7 +129,7 @@ export class OpencodeClient {
       body: body === undefined ? undefined : JSON.stringify(body),
     })
     const text = await res.text()
-    if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`)
+    if (!res.ok) throw new Error(`${method} ${path} failed with status ${res.status}: ${text}`)
     return (text ? JSON.parse(text) : undefined) as T
   }
 

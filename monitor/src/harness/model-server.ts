@@ -1,10 +1,11 @@
 // A scripted OpenAI-compatible chat-completions server for end-to-end tests.
 //
 // OpenCode talks to it through `@ai-sdk/openai-compatible`. Each session picks
-// a script by a `[script:NAME]` marker in its first user message; the turn to
-// play is the number of assistant messages already in the request, so a retry
-// of the same request replays the same turn instead of skipping ahead.
-// Title requests (no tools offered) get a fixed short answer and never use up
+// a script by a `[script:NAME]` marker in its first user message. The turn to
+// play is the number of assistant messages already in the request. So a retry
+// of the same request replays the same turn instead of skipping ahead, and
+// several tool results of one turn still count as one turn.
+// Title requests (no tools offered) get a fixed short response and never use up
 // a turn.
 
 import http from 'node:http'
@@ -28,11 +29,11 @@ export interface ToolCall {
   id?: string
 }
 
-/** One model answer: either text, or tool calls (optionally preceded by text). */
+/** One model response: text, tool calls, or text followed by tool calls. */
 export interface Turn {
   text?: string
   toolCalls?: ToolCall[]
-  /** Streamed as `reasoning_content` deltas before the answer. */
+  /** Streamed as `reasoning_content` deltas before the text and tool calls. */
   reasoning?: string
   usage: TurnUsage
 }
@@ -45,7 +46,7 @@ export interface Script {
 
 export type Scripts = Record<string, Script>
 
-/** What the server saw and what it answered, for assertions. */
+/** One request the server received and the usage it sent back, for assertions. */
 export interface RecordedRequest {
   /** `title`, `turn`, `fallback` (script exhausted) or `unknown` (no script marker). */
   kind: 'title' | 'turn' | 'fallback' | 'unknown'
@@ -78,7 +79,7 @@ export interface ModelServer {
   close(): Promise<void>
 }
 
-/** Fixed usage of every title answer, so tests can subtract it if they see it. */
+/** Fixed usage of every title response, so tests can tell it apart. */
 export const TITLE_USAGE: TurnUsage = { promptTokens: 11, completionTokens: 3 }
 const TITLE_TEXT = 'Scripted session'
 const DEFAULT_FALLBACK: Turn = { text: 'Script finished.', usage: { promptTokens: 1, completionTokens: 1 } }
@@ -156,15 +157,15 @@ function turnFor(recorded: RecordedRequest, scripts: Scripts): Turn {
 }
 
 /**
- * OpenCode's title agent offers no tools; agent turns always offer some
- * (the title system prompt asks for a "title", which is not reliable enough
- * to key on alone).
+ * Detects OpenCode's title request, which offers no tools, while every agent
+ * turn of 1.18.33 offers some. The title system prompt is not used because its
+ * wording changes between versions.
  */
 export function isTitleRequest(body: ChatRequest): boolean {
   return !Array.isArray(body.tools) || body.tools.length === 0
 }
 
-/** The script marker of the first user message that has one. */
+/** Returns the script name from the first user message that has a marker. */
 export function scriptName(messages: ChatMessage[]): string | null {
   for (const message of messages) {
     if (message.role !== 'user') continue

@@ -3,6 +3,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -25,10 +26,12 @@ export interface OpencodeOptions {
   permission?: Record<string, PermissionSetting | Record<string, PermissionSetting>>
   /** Defaults to an ephemeral port; the harness range is 4500-4599. */
   port?: number
-  /** Defaults to DEFAULT_COST. */
-  cost?: ModelCost
+  /** Defaults to DEFAULT_COST; null leaves the model without a `cost` block. */
+  cost?: ModelCost | null
   /** Extra environment for the server process. */
   env?: Record<string, string>
+  /** Top-level `opencode.json` keys merged over the generated ones, e.g. `mcp`. */
+  extraConfig?: Record<string, unknown>
 }
 
 export interface OpencodeServer {
@@ -51,14 +54,36 @@ export const DEFAULT_PERMISSION = {
   external_directory: 'ask',
 } as const
 
+/** A port in the harness range that nothing listens on. */
+const OFFLINE_REGISTRY = 'http://127.0.0.1:4599/'
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 const opencodeBin = path.join(repoRoot, 'node_modules/.bin/opencode')
-const live = new Set<ChildProcess>()
+/** Running servers and their temporary HOME folders. */
+const live = new Map<ChildProcess, string>()
 
-// A test runner that exits on failure must not leave servers behind.
-process.once('exit', () => {
-  for (const child of live) killTree(child, 'SIGKILL')
-})
+// The servers run in their own process groups, so neither a normal exit nor
+// Ctrl-C of the test runner reaches them. Kill them first, then let the signal
+// take its default course.
+process.once('exit', killAll)
+function killAll(): void {
+  for (const [child, home] of live) {
+    killTree(child, 'SIGKILL')
+    fs.rmSync(home, { recursive: true, force: true })
+  }
+  live.clear()
+}
+
+let signalsHooked = false
+function hookSignals(): void {
+  if (signalsHooked) return
+  signalsHooked = true
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAll()
+      process.kill(process.pid, signal)
+    })
+  }
+}
 
 export function opencodeConfig(options: OpencodeOptions): object {
   return {
@@ -80,13 +105,14 @@ export function opencodeConfig(options: OpencodeOptions): object {
             name: 'Scripted model',
             tool_call: true,
             reasoning: false,
-            cost: options.cost ?? DEFAULT_COST,
+            ...(options.cost === null ? {} : { cost: options.cost ?? DEFAULT_COST }),
             limit: { context: 128000, output: 8192 },
           },
         },
       },
     },
     permission: options.permission ?? DEFAULT_PERMISSION,
+    ...options.extraConfig,
   }
 }
 
@@ -106,33 +132,47 @@ export function opencodeEnv(home: string, extra: Record<string, string> = {}): N
     OPENCODE_DISABLE_CLAUDE_CODE: '1',
     OPENCODE_DISABLE_EXTERNAL_SKILLS: '1',
     OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
+    npm_config_registry: OFFLINE_REGISTRY,
+    npm_config_offline: 'true',
     ...extra,
   }
 }
 
 export async function startOpencode(options: OpencodeOptions): Promise<OpencodeServer> {
   const home = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mcg-home-')))
+  // OpenCode 1.18.33 runs a background `npm install @opencode-ai/plugin` in
+  // every config folder at start-up. Only user plugins need it, and there are
+  // none here. So npm points at a closed loopback port and stays offline, the
+  // install fails fast, and OpenCode logs a warning and carries on.
+  fs.writeFileSync(path.join(home, '.npmrc'), `registry=${OFFLINE_REGISTRY}\noffline=true\n`)
   fs.writeFileSync(path.join(options.worktree, 'opencode.json'), JSON.stringify(opencodeConfig(options), null, 2))
   const port = options.port ?? 0
+  // A server still on the port would respond to the readiness probe instead of ours.
+  if (port !== 0 && (await isPortOpen(port))) {
+    fs.rmSync(home, { recursive: true, force: true })
+    throw new Error(`port ${port} on 127.0.0.1 is already in use; stop the process on it or pick another port`)
+  }
   const child = spawn(opencodeBin, ['serve', '--hostname', '127.0.0.1', '--port', String(port)], {
     cwd: options.worktree,
     env: opencodeEnv(home, options.env),
     detached: true, // own process group, so close() reaches every descendant
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  live.add(child)
+  live.set(child, home)
+  hookSignals()
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
 
+  // The server forks helpers into its process group; the port is free only
+  // once the whole group is gone, not when the leader exits.
   const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      killTree(child, 'SIGTERM')
-      const timer = setTimeout(() => killTree(child, 'SIGKILL'), 3000)
-      await exited
-      clearTimeout(timer)
-    }
+    if (child.exitCode === null && child.signalCode === null) killTree(child, 'SIGTERM')
+    const timer = setTimeout(() => killTree(child, 'SIGKILL'), 3000)
+    await exited
+    await waitForGroupExit(child, 5000)
+    clearTimeout(timer)
     live.delete(child)
     fs.rmSync(home, { recursive: true, force: true })
   }
@@ -154,6 +194,28 @@ function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
     process.kill(-child.pid, signal)
   } catch {
     // The group is already gone.
+  }
+}
+
+async function waitForGroupExit(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.pid === undefined) return
+  const deadline = Date.now() + timeoutMs
+  while (isGroupAlive(child.pid)) {
+    if (Date.now() > deadline) {
+      killTree(child, 'SIGKILL')
+      return
+    }
+    killTree(child, 'SIGTERM')
+    await sleep(50)
+  }
+}
+
+function isGroupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0)
+    return true
+  } catch {
+    return false
   }
 }
 
@@ -182,7 +244,18 @@ async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
     }
     await sleep(100)
   }
-  throw new Error(`${url} did not answer within 30 s`)
+  throw new Error(`${url} did not respond within 30 s`)
+}
+
+function isPortOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
 }
 
 function sleep(ms: number): Promise<void> {

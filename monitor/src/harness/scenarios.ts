@@ -1,9 +1,13 @@
 // The scripted sessions the captures are made from. Each scenario has a
 // script per session (the root one, plus `child` for a subagent), the prompt
 // that selects it, and the reply the driver gives to each permission request.
-// Token figures differ per turn so a sum tells which turns were counted.
+// Token figures differ per turn, so a wrong sum shows which turn was miscounted.
 
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Scripts } from './model-server.js'
+
+const MCP_ECHO = path.join(path.dirname(fileURLToPath(import.meta.url)), 'mcp-echo.mjs')
 
 export type Reply = 'once' | 'always' | 'reject'
 
@@ -23,6 +27,10 @@ export interface Scenario {
   reply(permission: string, index: number): Reply
   /** Message sent with a `reject`. */
   rejectMessage?: string
+  /** Permission block replacing the default one (every governed tool on `ask`). */
+  permission?: Record<string, string>
+  /** Extra top-level `opencode.json` keys. */
+  config?(ctx: ScenarioContext): Record<string, unknown>
 }
 
 const approve = (): Reply => 'once'
@@ -66,6 +74,24 @@ export const SCENARIOS: Scenario[] = [
             usage: { promptTokens: 900, completionTokens: 40, cachedTokens: 0 },
           },
           { text: 'The write was rejected.', usage: { promptTokens: 950, completionTokens: 10 } },
+        ],
+      },
+    }),
+  },
+  {
+    name: 'write-outside-approved',
+    summary: 'write ../outside2.txt; external_directory approved once, then the edit request rejected',
+    prompt: '[script:write-outside-approved] Write ../outside2.txt.',
+    reply: (permission) => (permission === 'external_directory' ? 'once' : 'reject'),
+    rejectMessage: 'writes outside the worktree are not allowed',
+    scripts: () => ({
+      'write-outside-approved': {
+        turns: [
+          {
+            toolCalls: [{ name: 'write', args: { filePath: '../outside2.txt', content: 'outside\n' } }],
+            usage: { promptTokens: 910, completionTokens: 41 },
+          },
+          { text: 'The write was rejected.', usage: { promptTokens: 960, completionTokens: 11 } },
         ],
       },
     }),
@@ -157,6 +183,27 @@ export const SCENARIOS: Scenario[] = [
     }),
   },
   {
+    name: 'always-reply',
+    summary: 'bash `ls` approved with "always", then `ls -a` in the next step runs without a request',
+    prompt: '[script:always-reply] List the files twice.',
+    reply: () => 'always',
+    scripts: () => ({
+      'always-reply': {
+        turns: [
+          {
+            toolCalls: [{ name: 'bash', args: { command: 'ls', description: 'List files' } }],
+            usage: { promptTokens: 300, completionTokens: 15 },
+          },
+          {
+            toolCalls: [{ name: 'bash', args: { command: 'ls -a', description: 'List all files' } }],
+            usage: { promptTokens: 330, completionTokens: 16 },
+          },
+          { text: 'Listed twice.', usage: { promptTokens: 360, completionTokens: 4 } },
+        ],
+      },
+    }),
+  },
+  {
     name: 'cd-parent',
     summary: 'bash `cd .. && ls` from the worktree; approved once',
     prompt: '[script:cd-parent] List the parent folder.',
@@ -175,7 +222,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'subagent',
-    summary: 'the root session calls the task tool; the child session writes a file (approved) and answers',
+    summary: 'the root session calls the task tool; the child session writes a file (approved) and replies with text',
     prompt: '[script:subagent] Delegate writing child.txt.',
     reply: approve,
     scripts: ({ worktree }) => ({
@@ -209,6 +256,29 @@ export const SCENARIOS: Scenario[] = [
     }),
   },
 ]
+
+/** Needs an MCP server and a permission rule for its tools, so it is kept apart from the list above. */
+export const MCP_SCENARIO: Scenario = {
+  name: 'mcp-tool',
+  summary: 'calls the `echo` tool of a local stdio MCP server named `probe`; approved once',
+  prompt: '[script:mcp-tool] Echo hello through the MCP tool.',
+  reply: approve,
+  permission: { edit: 'ask', bash: 'ask', webfetch: 'ask', external_directory: 'ask', 'probe_*': 'ask' },
+  config: () => ({ mcp: { probe: { type: 'local', command: [process.execPath, MCP_ECHO], enabled: true } } }),
+  scripts: () => ({
+    'mcp-tool': {
+      turns: [
+        {
+          toolCalls: [{ name: 'probe_echo', args: { text: 'hello' } }],
+          usage: { promptTokens: 650, completionTokens: 22 },
+        },
+        { text: 'Echoed.', usage: { promptTokens: 700, completionTokens: 3 } },
+      ],
+    },
+  }),
+}
+
+SCENARIOS.push(MCP_SCENARIO)
 
 export function findScenario(name: string): Scenario {
   const scenario = SCENARIOS.find((s) => s.name === name)

@@ -1,5 +1,5 @@
-// A throwaway git repository with one commit, so OpenCode sees a project
-// (it keys its project id on the first commit) and tests can write into it.
+// A throwaway git repository with one commit. OpenCode derives its project id
+// from the first commit, and tests write into the repository.
 
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
