@@ -63,10 +63,12 @@ export function explainCommand(args: string[], out: Output): number {
   }
   out(`decision: ${explanation.decision}`)
   out(`category: ${explanation.category}`)
-  out(`rule:     ${explanation.rule}${explanation.layer ? ` (${explanation.layer} layer)` : ''}`)
+  out(`rule:     ${explanation.rule}`)
+  out(`layer:    ${explanation.layer}`)
   out(`reason:   ${explanation.reason}`)
   const effects = explanation.effects ?? []
-  out(`effects:  ${effects.length === 0 ? 'none' : effects.map(String).join('; ')}`)
+  out(`effects:  ${effects.length === 0 ? 'none' : ''}`.trimEnd())
+  for (const effect of effects) out(`  - ${effect}`)
   const actions = explanation.actions ?? []
   if (actions.length > 0) {
     out('')
