@@ -53,9 +53,11 @@ fn file_actions(request: &PermissionRequest, category: Category, job: &JobContex
     targets.iter().map(|target| file_action(category, target, &job.worktree, job)).collect()
 }
 
-/// Prefers the absolute `metadata.filepath` over the worktree-relative patterns.
+/// Prefers the absolute `metadata.filepath` (`filePath` in the legacy shape)
+/// over the worktree-relative patterns.
 fn file_targets(request: &PermissionRequest) -> Vec<String> {
-    match request.metadata_str("filepath") {
+    let filepath = request.metadata_str("filepath").or_else(|| request.metadata_str("filePath"));
+    match filepath {
         Some(filepath) if !filepath.is_empty() => vec![filepath.to_string()],
         _ => request.patterns.iter().filter(|pattern| !pattern.is_empty()).cloned().collect(),
     }
@@ -101,7 +103,7 @@ fn external_directory_actions(request: &PermissionRequest, tool_call: Option<&To
 
     let category = if READ_TOOLS.contains(&tool) { Category::FileRead } else { Category::FileEdit };
     let mut targets: Vec<String> = Vec::new();
-    for key in ["filepath", "parentDir"] {
+    for key in ["filepath", "filePath", "parentDir"] {
         if let Some(path) = request.metadata_str(key) {
             targets.push(path.to_string());
             break;
@@ -177,9 +179,17 @@ pub fn shell_actions(command: &str, cwd: PathBuf, job: &JobContext) -> Vec<Actio
     actions
 }
 
+/// Wrappers that run their command as another user, usually root. What such
+/// a command may touch is beyond the worktree's file permissions, so it is
+/// never approved without a person.
+const PRIVILEGE_WRAPPERS: [&str; 5] = ["sudo", "doas", "su", "pkexec", "run0"];
+
 fn push_sub_command_actions(sub_command: &SubCommand, job: &JobContext, actions: &mut Vec<Action>) {
     let opaque = sub_command.effects.iter().find_map(|effect| match effect {
         Effect::Opaque { reason } => Some(reason.clone()),
+        Effect::Runs { program } if PRIVILEGE_WRAPPERS.contains(&program.as_str()) => {
+            Some(format!("runs with elevated privileges through {program}"))
+        }
         _ => None,
     });
     actions.push(Action {

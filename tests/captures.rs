@@ -20,6 +20,11 @@ fn events_of(name: &str) -> Vec<Value> {
 }
 
 fn sidecar_of(name: &str) -> Value {
+    // The derived fixtures are rebuilt from several captures; their paths
+    // are absolute, so the edit-inside worktree serves for all of them.
+    // The edit-inside stream was also recorded from `/api/event` and
+    // `/global/event`; those copies share its sidecar.
+    let name = if name.starts_with("derived/") || name.starts_with("edit-inside.") { "edit-inside" } else { name };
     let text = fs::read_to_string(captures_dir().join(format!("{name}.json"))).unwrap();
     serde_json::from_str(&text).unwrap()
 }
@@ -50,19 +55,55 @@ fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
     expected.iter().map(|(permission, decision)| (permission.to_string(), decision.to_string())).collect()
 }
 
+/// Expected (permission, decision) pairs of each capture under the default policy.
+const EXPECTED: [(&str, &[(&str, &str)]); 15] = [
+    ("edit-inside", &[("edit", "auto-approve"), ("edit", "auto-approve")]),
+    // `/api/event` carries only some session and message events, no permission requests.
+    ("edit-inside.api-event", &[]),
+    ("edit-inside.global-event", &[("edit", "auto-approve"), ("edit", "auto-approve")]),
+    ("write-outside", &[("external_directory", "deny")]),
+    ("write-outside-approved", &[("external_directory", "deny"), ("edit", "deny")]),
+    ("bash-compound", &[("bash", "auto-approve")]),
+    ("npm-install", &[("bash", "ask-user")]),
+    ("webfetch", &[("webfetch", "deny")]),
+    ("cd-parent", &[("external_directory", "ask-user"), ("bash", "ask-user")]),
+    ("multi-step", &[("edit", "auto-approve"), ("edit", "auto-approve"), ("bash", "auto-approve")]),
+    ("subagent", &[("edit", "auto-approve")]),
+    ("always-reply", &[("bash", "auto-approve")]),
+    ("mcp-tool", &[("probe_echo", "auto-approve")]),
+    // Hand-made from the captures above in the v2 and legacy shapes, which
+    // OpenCode 1.18.33 does not send; fixtures/README.md says how.
+    (
+        "derived/permission-v2-asked",
+        &[
+            ("edit", "auto-approve"),
+            ("edit", "auto-approve"),
+            ("external_directory", "deny"),
+            ("bash", "auto-approve"),
+            ("bash", "ask-user"),
+            ("webfetch", "deny"),
+            ("external_directory", "ask-user"),
+            ("bash", "ask-user"),
+        ],
+    ),
+    (
+        "derived/permission-updated",
+        &[
+            ("edit", "auto-approve"),
+            ("edit", "auto-approve"),
+            ("external_directory", "deny"),
+            ("bash", "auto-approve"),
+            ("bash", "ask-user"),
+            ("webfetch", "deny"),
+            ("external_directory", "ask-user"),
+            ("bash", "ask-user"),
+        ],
+    ),
+];
+
 #[test]
 fn captured_streams_get_default_decisions() {
-    let cases: [(&str, &[(&str, &str)]); 8] = [
-        ("edit-inside", &[("edit", "auto-approve"), ("edit", "auto-approve")]),
-        ("write-outside", &[("external_directory", "deny")]),
-        ("bash-compound", &[("bash", "auto-approve")]),
-        ("npm-install", &[("bash", "ask-user")]),
-        ("webfetch", &[("webfetch", "deny")]),
-        ("cd-parent", &[("external_directory", "ask-user"), ("bash", "ask-user")]),
-        ("multi-step", &[("edit", "auto-approve"), ("edit", "auto-approve"), ("bash", "auto-approve")]),
-        ("subagent", &[("edit", "auto-approve")]),
-    ];
-    for (name, expected) in cases {
+    for (name, expected) in EXPECTED {
         let (_, decisions) = replay(name);
         assert_eq!(decisions, pairs(expected), "capture {name}");
     }
@@ -70,13 +111,16 @@ fn captured_streams_get_default_decisions() {
 
 #[test]
 fn every_capture_is_covered() {
-    let mut names: Vec<String> = fs::read_dir(captures_dir())
-        .unwrap()
-        .filter_map(|entry| entry.ok())
-        .filter_map(|entry| entry.file_name().to_str().and_then(|name| name.strip_suffix(".sse")).map(str::to_string))
-        .collect();
-    names.sort();
-    let covered = ["bash-compound", "cd-parent", "edit-inside", "multi-step", "npm-install", "subagent", "webfetch", "write-outside"];
+    let mut names = Vec::new();
+    for dir in ["", "derived/"] {
+        for entry in fs::read_dir(captures_dir().join(dir)).unwrap().filter_map(|entry| entry.ok()) {
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(name) = file_name.strip_suffix(".sse") {
+                names.push(format!("{dir}{name}"));
+            }
+        }
+    }
+    let covered: Vec<&str> = EXPECTED.iter().map(|(name, _)| *name).collect();
     let unknown: Vec<&String> = names.iter().filter(|name| !covered.contains(&name.as_str())).collect();
     assert!(unknown.is_empty(), "captures without expected decisions: {unknown:?}");
 }

@@ -85,7 +85,8 @@ pub fn parse_event(value: &Value) -> Result<Event, EventError> {
         .get("type")
         .and_then(Value::as_str)
         .ok_or_else(|| EventError::new(None, "missing string field \"type\""))?;
-    let properties = envelope.get("properties").unwrap_or(&Value::Null);
+    // `/event` carries the fields under `properties`, `/api/event` under `data`.
+    let properties = envelope.get("properties").or_else(|| envelope.get("data")).unwrap_or(&Value::Null);
 
     match event_type {
         "permission.asked" | "permission.updated" | "permission.v2.asked" => {
