@@ -179,6 +179,31 @@ describe('fail-closed handling', () => {
   })
 })
 
+describe('reply routes', () => {
+  it('replies to a legacy request on its session route', async () => {
+    await setUp({ register: true })
+    fake.send({
+      type: 'permission.updated',
+      properties: { id: 'per_6', sessionID: 'ses_1', type: 'edit', pattern: 'a.txt', title: 'Edit a.txt', metadata: { filepath: `${WORKTREE}/a.txt` } },
+    })
+
+    const reply = await waitFor(() => fake.replies()[0])
+    expect(reply).toEqual({ method: 'POST', path: '/session/ses_1/permissions/per_6', body: { response: 'once' } })
+  })
+
+  it('replies to a v2 request on the api route', async () => {
+    await setUp({ register: true })
+    fake.send({
+      type: 'permission.v2.asked',
+      properties: { id: 'per_7', sessionID: 'ses_1', action: 'webfetch', resources: ['http://127.0.0.1:1/x'], metadata: {} },
+    })
+
+    const reply = await waitFor(() => fake.replies()[0])
+    expect(reply.path).toBe('/api/session/ses_1/permission/per_7/reply')
+    expect(reply.body).toMatchObject({ reply: 'reject' })
+  })
+})
+
 describe('stream recovery', () => {
   it('reconnects after the stream ends', async () => {
     await setUp({ register: true })
