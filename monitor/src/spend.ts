@@ -1,11 +1,14 @@
 /**
- * Turns the addon's `CostReport` into rows per job, plan and session and a
- * total, for the `replay`, `report` and `watch` output.
+ * Turns the addon's `CostReport` into rows per plan, job, session and model
+ * and a total, for the `replay`, `report` and `watch` output. The report
+ * has `total` and arrays `plans`, `jobs`, `sessions` and `models` of
+ * `{ id, tokens, costUsd, parent? }`, where `parent` is a job's plan or a
+ * session's job.
  */
 
 import type { CostReport, TokenCounts } from './addon.ts'
 
-export type SpendKind = 'job' | 'plan' | 'session'
+export type SpendKind = 'plan' | 'job' | 'session' | 'model'
 
 export interface SpendRow {
   kind: SpendKind
@@ -19,9 +22,10 @@ export interface SpendRow {
 export interface SpendSummary {
   tokens: TokenCounts
   costUsd: number
-  jobs: Record<string, SpendFigures>
   plans: Record<string, SpendFigures>
+  jobs: Record<string, SpendFigures>
   sessions: Record<string, SpendFigures>
+  models: Record<string, SpendFigures>
 }
 
 export interface SpendFigures {
@@ -30,10 +34,11 @@ export interface SpendFigures {
   parent?: string
 }
 
-const GROUPS: Array<{ kind: SpendKind; key: string; idKeys: string[]; parentKeys: string[] }> = [
-  { kind: 'job', key: 'jobs', idKeys: ['jobId', 'id'], parentKeys: ['planId'] },
-  { kind: 'plan', key: 'plans', idKeys: ['planId', 'id'], parentKeys: [] },
-  { kind: 'session', key: 'sessions', idKeys: ['sessionId', 'id'], parentKeys: ['jobId', 'parentId'] },
+const GROUPS: Array<{ kind: SpendKind; key: string }> = [
+  { kind: 'plan', key: 'plans' },
+  { kind: 'job', key: 'jobs' },
+  { kind: 'session', key: 'sessions' },
+  { kind: 'model', key: 'models' },
 ]
 
 export function zeroTokens(): TokenCounts {
@@ -44,10 +49,10 @@ export function zeroTokens(): TokenCounts {
 export function spendRows(report: CostReport): SpendRow[] {
   const rows: SpendRow[] = []
   for (const group of GROUPS) {
-    const entries = entriesOf(report[group.key], group.idKeys)
+    const entries = entriesOf(report[group.key])
     entries.sort((a, b) => a[0].localeCompare(b[0]))
     for (const [id, value] of entries) {
-      const parent = firstString(value, group.parentKeys)
+      const parent = typeof value.parent === 'string' ? value.parent : undefined
       rows.push({ kind: group.kind, id, tokens: tokensOf(value), costUsd: costOf(value), ...(parent ? { parent } : {}) })
     }
   }
@@ -56,16 +61,17 @@ export function spendRows(report: CostReport): SpendRow[] {
 
 /**
  * Builds the totals and per-entry figures. The total is the report's own
- * when it has one, otherwise the sum over jobs (jobs never share a session).
+ * `total` when it has one, otherwise the sum over jobs (jobs never share a
+ * session).
  */
 export function summarize(report: CostReport): SpendSummary {
   const rows = spendRows(report)
-  const summary: SpendSummary = { tokens: zeroTokens(), costUsd: 0, jobs: {}, plans: {}, sessions: {} }
+  const summary: SpendSummary = { tokens: zeroTokens(), costUsd: 0, plans: {}, jobs: {}, sessions: {}, models: {} }
   for (const row of rows) {
     const figures: SpendFigures = { tokens: row.tokens, costUsd: row.costUsd, ...(row.parent ? { parent: row.parent } : {}) }
     summary[`${row.kind}s`][row.id] = figures
   }
-  const total = asRecord(report.total) ?? asRecord(report.totals)
+  const total = asRecord(report.total)
   if (total) {
     summary.tokens = tokensOf(total)
     summary.costUsd = costOf(total)
@@ -87,51 +93,29 @@ export function addTokens(into: TokenCounts, from: TokenCounts): void {
   into.cacheWrite += from.cacheWrite
 }
 
-function entriesOf(value: unknown, idKeys: string[]): Array<[string, Record<string, unknown>]> {
-  if (Array.isArray(value)) {
-    const entries: Array<[string, Record<string, unknown>]> = []
-    for (const item of value) {
-      const record = asRecord(item)
-      const id = record ? firstString(record, idKeys) : undefined
-      if (record && id !== undefined) entries.push([id, record])
-    }
-    return entries
-  }
-  const record = asRecord(value)
-  if (!record) return []
+function entriesOf(value: unknown): Array<[string, Record<string, unknown>]> {
+  if (!Array.isArray(value)) return []
   const entries: Array<[string, Record<string, unknown>]> = []
-  for (const [id, item] of Object.entries(record)) {
-    const inner = asRecord(item)
-    if (inner) entries.push([id, inner])
+  for (const item of value) {
+    const record = asRecord(item)
+    if (record && typeof record.id === 'string') entries.push([record.id, record])
   }
   return entries
 }
 
-/** Reads token counts whether nested under `tokens` or flat, with `cache.read` or `cacheRead`. */
 function tokensOf(value: Record<string, unknown>): TokenCounts {
-  const source = asRecord(value.tokens) ?? asRecord(value.usage) ?? value
-  const cache = asRecord(source.cache)
+  const tokens = asRecord(value.tokens) ?? {}
   return {
-    input: numberOf(source.input),
-    output: numberOf(source.output),
-    reasoning: numberOf(source.reasoning),
-    cacheRead: numberOf(source.cacheRead ?? cache?.read),
-    cacheWrite: numberOf(source.cacheWrite ?? cache?.write),
+    input: numberOf(tokens.input),
+    output: numberOf(tokens.output),
+    reasoning: numberOf(tokens.reasoning),
+    cacheRead: numberOf(tokens.cacheRead),
+    cacheWrite: numberOf(tokens.cacheWrite),
   }
 }
 
 function costOf(value: Record<string, unknown>): number {
-  for (const key of ['costUsd', 'spentUsd', 'usd', 'cost']) {
-    if (typeof value[key] === 'number') return value[key] as number
-  }
-  return 0
-}
-
-function firstString(value: Record<string, unknown>, keys: string[]): string | undefined {
-  for (const key of keys) {
-    if (typeof value[key] === 'string') return value[key] as string
-  }
-  return undefined
+  return numberOf(value.costUsd)
 }
 
 function numberOf(value: unknown): number {
