@@ -2,12 +2,15 @@
 // OpenCode's HTTP API the monitor uses, so that failures can be injected:
 // a governor that throws, a reply the server rejects, a dropped stream.
 
+import { readFileSync } from 'node:fs'
 import http from 'node:http'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadAddon } from '../monitor/src/addon.ts'
 import { createLogger } from '../monitor/src/log.ts'
-import { Monitor, type HeldPermission } from '../monitor/src/monitor.ts'
+import { Monitor, type BudgetEvent, type HeldPermission } from '../monitor/src/monitor.ts'
+import { parseCapture } from '../monitor/src/replay.ts'
 
 /** Port of the fake server; each test closes it before the next starts. */
 const FAKE_PORT = 4740
@@ -231,5 +234,36 @@ describe('stream recovery', () => {
     const held = await waitFor(() => monitor.held()[0])
     expect(held.permissionId).toBe('per_5')
     expect(held.cause).toBe('addon-error')
+  })
+})
+
+describe('budget actions', () => {
+  it('aborts on pause and prompts on resume', async () => {
+    // A real captured stream (about $0.006 of usage) against a $0.001 cap.
+    const captures = join(__dirname, '../fixtures/captures')
+    const facts = JSON.parse(readFileSync(join(captures, 'edit-inside.json'), 'utf8')) as { worktree: string; rootSessionId: string }
+    const capture = parseCapture(readFileSync(join(captures, 'edit-inside.sse'), 'utf8'))
+    fake = new FakeOpencode()
+    const url = await fake.start()
+    monitor = new Monitor({ governor: new (loadAddon().Governor)(), resumePrompt: 'continue' })
+    monitor.on('error', () => {})
+    const budget: BudgetEvent[] = []
+    monitor.on('budget', (event) => budget.push(event))
+    monitor.addJob({ jobId: 'job-1', url, worktree: facts.worktree, policy: { budget: { usd: 0.001, onExceed: 'pause' } } })
+    const connected = new Promise<void>((resolve) => monitor.once('connected', () => resolve()))
+    monitor.start()
+    await connected
+    for (const { event } of capture.events) fake.send(event)
+
+    const abortPath = `/session/${facts.rootSessionId}/abort`
+    await waitFor(() => fake.requests.find((r) => r.path === abortPath))
+    const pause = budget.find((event) => event.action.kind === 'pause')
+    expect(pause?.jobId).toBe('job-1')
+    expect(pause?.action.sessions).toContain(facts.rootSessionId)
+
+    const actions = monitor.extendJob('job-1', { usd: 1 })
+    expect(actions.map((action) => action.kind)).toContain('resume')
+    const prompt = await waitFor(() => fake.requests.find((r) => r.path === `/session/${facts.rootSessionId}/prompt_async`))
+    expect(prompt.body).toMatchObject({ parts: [{ type: 'text', text: 'continue' }] })
   })
 })
