@@ -21,7 +21,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub const DEFAULT_LOG_LIMIT: usize = 1000;
 
 /// Tool calls remembered per job, to tell which tool a permission request
-/// serves. OpenCode asks while the call runs, so only recent calls matter.
+/// serves. OpenCode requests permission while the call runs, so only recent
+/// calls matter.
 const MAX_TOOL_CALLS: usize = 256;
 
 /// Snapshot format version written by `snapshot` and accepted by `restore`.
@@ -83,7 +84,7 @@ pub struct JobRegistration {
     pub trust: Option<String>,
 }
 
-/// What went wrong in a governor call.
+/// An error from a governor call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GovernorError {
     UnknownJob { job_id: String },
@@ -188,7 +189,7 @@ pub struct ExplainRequest {
     pub mcp: Option<String>,
 }
 
-/// Why a hypothetical request would get its decision.
+/// The reasons for the decision a hypothetical request would get.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Explanation {
@@ -197,7 +198,7 @@ pub struct Explanation {
     pub rule: String,
     pub layer: String,
     pub reason: String,
-    /// What the analysis found, one readable line per effect.
+    /// Effects found by the analysis, one readable line each.
     pub effects: Vec<String>,
     pub actions: Vec<ActionVerdict>,
 }
@@ -559,8 +560,8 @@ fn strictest_index(verdicts: &[ActionVerdict]) -> usize {
     best
 }
 
-/// A request that classified to nothing is held: nothing was understood, so
-/// nothing can be approved.
+/// Builds the outcome of a request that classified to nothing. It is held,
+/// because nothing was understood, so nothing can be approved.
 fn no_action_outcome(request: &PermissionRequest) -> PermissionOutcome {
     PermissionOutcome {
         permission_id: request.id.clone(),
@@ -610,7 +611,7 @@ fn plan_budget(config: &ConfigFile) -> Option<&crate::budget::BudgetConfig> {
     config.budget.as_ref()
 }
 
-/// The job's budget: its override's, else the plan's `jobs.<id>` section's.
+/// Returns the job's budget: its override's, else the plan's `jobs.<id>` section's.
 fn job_budget(plan: Option<&ConfigFile>, registration: &JobRegistration) -> Option<crate::budget::BudgetConfig> {
     let from_override = registration.policy.as_ref().and_then(|section| section.budget.clone());
     let from_plan = plan.and_then(|config| config.jobs.get(&registration.job_id)).and_then(|section| section.budget.clone());

@@ -10,9 +10,9 @@ use std::fmt;
 pub use permission::{PermissionRequest, PermissionShape, ToolCall};
 pub use usage::{UsageError, UsageEvent};
 
-/// Largest event accepted, in bytes of JSON text. OpenCode's own events stay
-/// far below this (an edit's diff is the largest part); a bigger one is more
-/// likely a broken stream than a real event.
+/// Maximum event size accepted, in bytes of JSON text. An edit's diff makes
+/// the largest OpenCode events, and they stay far below this. A bigger event
+/// is more likely a broken stream than a real one.
 pub const MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
 
 /// An event the governor acts on.
