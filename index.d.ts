@@ -114,14 +114,72 @@ export interface Status {
 
 /** A budget event for the caller to carry out. */
 export interface BudgetAction {
-  kind: string
+  /** `pause` and `kill` mean: abort `sessions`; `resume` follows an extension. */
+  kind: 'warning' | 'pause' | 'kill' | 'notify' | 'resume'
+  scope: 'job' | 'plan'
+  jobId?: string
+  planId?: string
+  /** Set on warnings: the threshold crossed, in percent of the cap. */
+  thresholdPercent?: number
+  /** Jobs the action applies to: every running job of the plan for a plan cap. */
+  jobs: string[]
+  /** Sessions of those jobs, to abort or to prompt again. */
+  sessions: string[]
   message: string
-  [field: string]: unknown
+  spentUsd: number
+  capUsd?: number
+  spentTokens: number
+  capTokens?: number
 }
 
-/** Spend per job, plan and session. */
+/** Token counts of a report row. */
+export interface TokenReport {
+  input: number
+  output: number
+  reasoning: number
+  cacheRead: number
+  cacheWrite: number
+  total: number
+}
+
+/** Totals of one session, job, plan or model. */
+export interface TotalsReport {
+  id: string
+  tokens: TokenReport
+  /** Reported plus estimated USD. */
+  costUsd: number
+  reportedUsd: number
+  estimatedUsd: number
+  /** Where `costUsd` comes from; `unpriced` means some tokens have no price at all. */
+  costSource: 'reported' | 'estimated' | 'mixed' | 'unpriced'
+  unpricedTokens: number
+  requests: number
+  /** Job rows: the plan. Session rows: the job. */
+  parent?: string
+  /** Job rows only. */
+  status?: 'running' | 'paused' | 'killed'
+}
+
+/** Spend per plan, job, session and model. */
 export interface CostReport {
-  [field: string]: unknown
+  total: TotalsReport
+  plans: TotalsReport[]
+  jobs: TotalsReport[]
+  sessions: TotalsReport[]
+  models: TotalsReport[]
+  /** Models with tokens that neither reported a cost nor have a price. */
+  unpricedModels: string[]
+  /** Models whose reported cost differs from the pricing table's estimate. */
+  disagreements: Array<{ model: string; reportedUsd: number; estimatedUsd: number }>
+}
+
+/** Projected time to the caps at the job's recent spend rate; null where unknown. */
+export interface Forecast {
+  jobId: string
+  usdPerHour: number | null
+  tokensPerHour: number | null
+  secondsToJobCap: number | null
+  secondsToPlanCap: number | null
 }
 
 /**
@@ -160,6 +218,8 @@ export declare class Governor {
   decisionLog(jobId: string): { entries: DecisionRecord[]; dropped: number }
   /** Returns spend per job, plan and session. */
   report(): CostReport
+  /** Projects the time until the job's cap and its plan's cap at the job's recent spend rate. */
+  forecast(jobId: string): Forecast
   /** Serialises the cost and budget state as JSON text for the caller's job store. */
   snapshot(): string
 }
@@ -208,6 +268,8 @@ export interface GovernorInit {
   globalConfigSource?: string
   /** Decision log entries kept per job. Default: 1000. */
   logLimit?: number
+  /** A models.dev `api.json` text whose prices override the shipped table. Default: none. */
+  pricing?: string
 }
 
 /** A job to govern. */

@@ -1,4 +1,4 @@
-// The addon's contract as TypeScript sees it: decisions, errors as
+// The addon's contract from TypeScript: decisions, errors as
 // exceptions, layering, status and the decision log.
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -2,7 +2,7 @@
 //! and turns core errors into JavaScript exceptions. No policy or cost logic
 //! lives here, so `cargo test` covers all of it through the core.
 
-use crate::cost::Extension;
+use crate::budget::Extension;
 use crate::diagnostic::Diagnostic;
 use crate::governor::{self as core, ExplainRequest, GovernorError, GovernorOptions, JobRegistration};
 use crate::policy::{self, ConfigFile};
@@ -21,6 +21,8 @@ pub struct GovernorInit {
     pub global_config_source: Option<String>,
     /// Decision log entries kept per job. Default: 1000.
     pub log_limit: Option<u32>,
+    /// A models.dev `api.json` text whose prices override the shipped table. Default: none.
+    pub pricing: Option<String>,
 }
 
 /// A job to govern.
@@ -46,7 +48,7 @@ pub struct BudgetExtension {
     /// Extra USD. Default: none.
     pub usd: Option<f64>,
     /// Extra tokens. Default: none.
-    pub tokens: Option<i64>,
+    pub tokens: Option<f64>,
 }
 
 /// A hypothetical request for `explain`: set exactly one field.
@@ -201,6 +203,12 @@ impl Governor {
         to_value(&self.inner.report())
     }
 
+    /// Projects the time until the job's cap and its plan's cap at the job's recent spend rate.
+    #[napi(catch_unwind, ts_return_type = "Forecast")]
+    pub fn forecast(&self, job_id: String) -> Result<Value> {
+        to_value(&self.inner.forecast(&job_id).map_err(governor_error)?)
+    }
+
     /// Serialises the cost and budget state as JSON text for the caller's job store.
     #[napi(catch_unwind)]
     pub fn snapshot(&self) -> Result<String> {
@@ -245,11 +253,8 @@ fn governor_options(options: Option<GovernorInit>) -> Result<GovernorOptions> {
         Some(value) => Some(config_from(value, &source)?),
         None => None,
     };
-    Ok(GovernorOptions {
-        global_config,
-        pricing: Default::default(),
-        log_limit: options.log_limit.map(|limit| limit as usize),
-    })
+    let pricing = core::pricing_table(global_config.as_ref(), options.pricing.as_deref()).map_err(governor_error)?;
+    Ok(GovernorOptions { global_config, pricing, log_limit: options.log_limit.map(|limit| limit as usize) })
 }
 
 /// Reads a config from YAML or JSON text, or from an object passed from JavaScript.
@@ -266,19 +271,7 @@ fn config_error(diagnostics: Vec<Diagnostic>) -> Error {
 }
 
 fn extension_from(extension: BudgetExtension) -> Result<Extension> {
-    let tokens = match extension.tokens {
-        Some(tokens) if tokens < 0 => {
-            return Err(invalid_arg(format!("invalid extension: tokens {tokens} is negative; pass a positive count")));
-        }
-        Some(tokens) => Some(tokens as u64),
-        None => None,
-    };
-    if let Some(usd) = extension.usd {
-        if !usd.is_finite() || usd < 0.0 {
-            return Err(invalid_arg(format!("invalid extension: usd {usd} must be a finite amount of at least 0")));
-        }
-    }
-    Ok(Extension { usd: extension.usd, tokens })
+    Extension::new(extension.usd, extension.tokens).map_err(|error| invalid_arg(error.to_string()))
 }
 
 fn home_dir() -> Option<PathBuf> {

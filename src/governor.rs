@@ -2,7 +2,9 @@
 //! and the cost tracker, behind one synchronous call per event.
 
 use crate::classify::{self, JobContext};
-use crate::cost::{BudgetAction, CostError, CostReport, CostTracker, Extension, PricingTable};
+use crate::budget::{BudgetAction, Extension};
+use crate::cost::{CostError, CostReport, CostTracker};
+use crate::pricing::PricingTable;
 use crate::decision::{Action, Category, Decision, Scope};
 use crate::diagnostic::{self, Diagnostic};
 use crate::events::{self, Event, EventError, PermissionRequest, ToolCall};
@@ -19,19 +21,53 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub const DEFAULT_LOG_LIMIT: usize = 1000;
 
 /// Tool calls remembered per job, to tell which tool a permission request
-/// serves. OpenCode asks while the call runs, so only recent calls matter.
+/// serves. OpenCode requests permission while the call runs, so only recent
+/// calls matter.
 const MAX_TOOL_CALLS: usize = 256;
 
 /// Snapshot format version written by `snapshot` and accepted by `restore`.
 pub const SNAPSHOT_VERSION: u64 = 1;
 
 /// Settings fixed when the governor is created.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct GovernorOptions {
     pub global_config: Option<ConfigFile>,
     pub pricing: PricingTable,
     /// Decision log entries kept per job; `None` means `DEFAULT_LOG_LIMIT`.
     pub log_limit: Option<usize>,
+}
+
+impl Default for GovernorOptions {
+    /// No global config, the shipped pricing table, the default log limit.
+    fn default() -> GovernorOptions {
+        GovernorOptions { global_config: None, pricing: PricingTable::builtin().unwrap_or_else(|_| PricingTable::empty()), log_limit: None }
+    }
+}
+
+/// Builds the pricing table: the shipped table, then a models.dev `api.json`
+/// (given as text, or as the global config's `pricing.models_dev` path),
+/// then the config's per-model prices, each overriding the one before.
+pub fn pricing_table(global: Option<&ConfigFile>, models_dev_text: Option<&str>) -> Result<PricingTable, GovernorError> {
+    let mut table = PricingTable::builtin().map_err(|error| GovernorError::InvalidPricing { message: error.to_string() })?;
+    let section = global.and_then(|config| config.pricing.as_ref());
+
+    if let Some(path) = section.and_then(|pricing| pricing.models_dev.as_deref()) {
+        let text = std::fs::read_to_string(path).map_err(|error| GovernorError::InvalidPricing {
+            message: format!("cannot read models.dev file \"{path}\" named by pricing.models_dev: {error}"),
+        })?;
+        let loaded = PricingTable::from_models_dev(&text)
+            .map_err(|error| GovernorError::InvalidPricing { message: format!("models.dev file \"{path}\": {error}") })?;
+        table.merge(&loaded);
+    }
+    if let Some(text) = models_dev_text {
+        let loaded = PricingTable::from_models_dev(text)
+            .map_err(|error| GovernorError::InvalidPricing { message: format!("models.dev pricing: {error}") })?;
+        table.merge(&loaded);
+    }
+    if let Some(section) = section {
+        table = section.apply_to(&table);
+    }
+    Ok(table)
 }
 
 /// A job to govern.
@@ -48,7 +84,7 @@ pub struct JobRegistration {
     pub trust: Option<String>,
 }
 
-/// What went wrong in a governor call.
+/// An error from a governor call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GovernorError {
     UnknownJob { job_id: String },
@@ -57,6 +93,7 @@ pub enum GovernorError {
     InvalidEvent(EventError),
     InvalidRequest { message: String },
     InvalidSnapshot { message: String },
+    InvalidPricing { message: String },
     Cost(CostError),
 }
 
@@ -66,6 +103,7 @@ impl GovernorError {
         match self {
             GovernorError::UnknownJob { .. } => Some("register the job with registerJob first".into()),
             GovernorError::UnknownPlan { .. } => Some("register the plan with registerPlan first".into()),
+            GovernorError::Cost(error) => error.help(),
             _ => None,
         }
     }
@@ -82,6 +120,7 @@ impl fmt::Display for GovernorError {
             GovernorError::InvalidEvent(error) => write!(f, "{error}"),
             GovernorError::InvalidRequest { message } => write!(f, "{message}"),
             GovernorError::InvalidSnapshot { message } => write!(f, "invalid snapshot: {message}"),
+            GovernorError::InvalidPricing { message } => write!(f, "invalid pricing: {message}"),
             GovernorError::Cost(error) => write!(f, "{error}"),
         }
     }
@@ -150,7 +189,7 @@ pub struct ExplainRequest {
     pub mcp: Option<String>,
 }
 
-/// Why a hypothetical request would get its decision.
+/// The reasons for the decision a hypothetical request would get.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Explanation {
@@ -159,7 +198,7 @@ pub struct Explanation {
     pub rule: String,
     pub layer: String,
     pub reason: String,
-    /// What the analysis found, one readable line per effect.
+    /// Effects found by the analysis, one readable line each.
     pub effects: Vec<String>,
     pub actions: Vec<ActionVerdict>,
 }
@@ -201,10 +240,16 @@ impl Governor {
     /// Restores the cost and budget state from a `snapshot`. Plans and jobs
     /// are configuration, not state: register them again after restoring.
     pub fn restore(snapshot: &serde_json::Value, options: GovernorOptions) -> Result<Governor, GovernorError> {
-        let version = snapshot.get("version").and_then(serde_json::Value::as_u64);
-        if version != Some(SNAPSHOT_VERSION) {
-            let message = format!("unsupported snapshot version {:?}, expected {SNAPSHOT_VERSION}", version);
-            return Err(GovernorError::InvalidSnapshot { message });
+        match snapshot.get("version") {
+            Some(version) if version.as_u64() == Some(SNAPSHOT_VERSION) => {}
+            Some(version) => {
+                let message = format!("unsupported version {version}, expected {SNAPSHOT_VERSION}");
+                return Err(GovernorError::InvalidSnapshot { message });
+            }
+            None => {
+                let message = "missing field \"version\"; pass the text that snapshot() returned".to_string();
+                return Err(GovernorError::InvalidSnapshot { message });
+            }
         }
         let cost_state = snapshot
             .get("cost")
@@ -390,6 +435,12 @@ impl Governor {
         self.cost.report()
     }
 
+    /// Projects the time until the job's cap and its plan's cap at its recent spend rate.
+    pub fn forecast(&self, job_id: &str) -> Result<crate::cost::Forecast, GovernorError> {
+        self.job(job_id)?;
+        Ok(self.cost.forecast(job_id))
+    }
+
     fn job(&self, job_id: &str) -> Result<&Job, GovernorError> {
         self.jobs.get(job_id).ok_or_else(|| GovernorError::UnknownJob { job_id: job_id.to_string() })
     }
@@ -509,8 +560,8 @@ fn strictest_index(verdicts: &[ActionVerdict]) -> usize {
     best
 }
 
-/// A request that classified to nothing is held: nothing was understood, so
-/// nothing can be approved.
+/// Builds the outcome of a request that classified to nothing. It is held,
+/// because nothing was understood, so nothing can be approved.
 fn no_action_outcome(request: &PermissionRequest) -> PermissionOutcome {
     PermissionOutcome {
         permission_id: request.id.clone(),
@@ -560,7 +611,7 @@ fn plan_budget(config: &ConfigFile) -> Option<&crate::budget::BudgetConfig> {
     config.budget.as_ref()
 }
 
-/// The job's budget: its override's, else the plan's `jobs.<id>` section's.
+/// Returns the job's budget: its override's, else the plan's `jobs.<id>` section's.
 fn job_budget(plan: Option<&ConfigFile>, registration: &JobRegistration) -> Option<crate::budget::BudgetConfig> {
     let from_override = registration.policy.as_ref().and_then(|section| section.budget.clone());
     let from_plan = plan.and_then(|config| config.jobs.get(&registration.job_id)).and_then(|section| section.budget.clone());

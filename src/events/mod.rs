@@ -8,11 +8,11 @@ use serde_json::Value;
 use std::fmt;
 
 pub use permission::{PermissionRequest, PermissionShape, ToolCall};
-pub use usage::UsageEvent;
+pub use usage::{UsageError, UsageEvent};
 
-/// Largest event accepted, in bytes of JSON text. OpenCode's own events stay
-/// far below this (an edit's diff is the largest part); a bigger one is more
-/// likely a broken stream than a real event.
+/// Maximum event size accepted, in bytes of JSON text. An edit's diff makes
+/// the largest OpenCode events, and they stay far below this. A bigger event
+/// is more likely a broken stream than a real one.
 pub const MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
 
 /// An event the governor acts on.
@@ -61,6 +61,13 @@ impl fmt::Display for EventError {
 }
 
 impl std::error::Error for EventError {}
+
+impl From<UsageError> for EventError {
+    fn from(error: UsageError) -> EventError {
+        let message = format!("field \"{}\" is \"{}\", expected {}", error.field, error.value, error.expected);
+        EventError { event_type: Some(error.event_type), message }
+    }
+}
 
 /// Parses one event from JSON text. Accepts a bare JSON object and an SSE
 /// line of the form `data: {...}`.
