@@ -150,3 +150,45 @@ describe('interleaved jobs', () => {
     }
   })
 })
+
+describe('interleaved ledgers', () => {
+  it('counts each job exactly once', () => {
+    const gov = new Governor()
+    const jobs = Array.from({ length: 12 }, (_, i) => `job-${i}`)
+    for (const jobId of jobs) gov.registerJob({ jobId, worktree, home: join(root, 'home') })
+    // Three growing snapshots per message, sent twice over, jobs interleaved;
+    // job i's messages have i + 1 output tokens per snapshot step.
+    const snapshot = (jobId: string, index: number, message: number, step: number) => ({
+      type: 'message.updated',
+      properties: {
+        sessionID: `ses_${jobId}`,
+        info: {
+          id: `msg_${jobId}_${message}`,
+          sessionID: `ses_${jobId}`,
+          role: 'assistant',
+          modelID: 'bench-model',
+          providerID: 'bench',
+          cost: 0.001 * step,
+          tokens: { input: 100 * step, output: (index + 1) * step, reasoning: 0, cache: { read: 10 * step, write: 0 } },
+          time: step === 3 ? { created: 1, completed: 2 } : { created: 1 },
+        },
+      },
+    })
+    const messages = 40
+    for (let message = 0; message < messages; message++) {
+      for (let step = 1; step <= 3; step++) {
+        for (let repeat = 0; repeat < 2; repeat++) {
+          jobs.forEach((jobId, index) => gov.handleEvent(jobId, snapshot(jobId, index, message, step)))
+        }
+      }
+    }
+    const report = gov.report() as { jobs: Array<{ id: string; tokens: Record<string, number>; costUsd: number }> }
+    jobs.forEach((jobId, index) => {
+      const row = report.jobs.find((candidate) => candidate.id === jobId)
+      expect(row?.tokens.input).toBe(300 * messages)
+      expect(row?.tokens.output).toBe(3 * (index + 1) * messages)
+      expect(row?.tokens.cacheRead).toBe(30 * messages)
+      expect(row?.costUsd).toBeCloseTo(0.003 * messages, 9)
+    })
+  })
+})

@@ -208,10 +208,21 @@ function benchLedger(workspace: Workspace): void {
   throughput('message.updated: reference, SSE text', lines, (line) => referenceText.handleEvent(JOB, line))
 
   const native = newAddon(workspace)
-  for (const event of events) native.handleEvent(JOB, event)
-  const report = native.report()
-  console.log('ledger check: reference totals', JSON.stringify(reference.ledger.totals(JOB)))
-  console.log('ledger check: addon report', JSON.stringify(report).slice(0, 600))
+  for (const line of lines) native.handleEvent(JOB, line)
+  const counted = native.report().jobs.find((row: { id: string }) => row.id === JOB)
+  const expected = reference.ledger.totals(JOB)
+  const pairs: Array<[string, number, number]> = [
+    ['input', counted.tokens.input, expected.input],
+    ['output', counted.tokens.output, expected.output],
+    ['reasoning', counted.tokens.reasoning, expected.reasoning],
+    ['cache read', counted.tokens.cacheRead, expected.cacheRead],
+    ['cache write', counted.tokens.cacheWrite, expected.cacheWrite],
+    ['micro-USD', Math.round(counted.costUsd * 1e6), expected.microUsd],
+  ]
+  for (const [name, addonValue, referenceValue] of pairs) {
+    if (addonValue !== referenceValue) mismatch(`ledger ${name}: addon ${addonValue}, reference ${referenceValue}`)
+  }
+  console.log(`ledger: ${count} snapshots of ${count / 3} messages, addon counted ${JSON.stringify(counted.tokens)}, $${counted.costUsd}`)
 }
 
 /** Event types the addon acts on; a monitor can skip the rest before the
