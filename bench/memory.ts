@@ -4,7 +4,7 @@
 // capped per job, tool calls per job, and a message's bookkeeping is
 // released when its last snapshot arrives.
 //
-//   npx tsx --expose-gc bench/memory.ts [--events N]
+//   npx tsx --expose-gc bench/memory.ts [--events N] [--log-limit N]
 //
 // Prints RSS, the V8 heap and peak RSS every tenth of the run, after a
 // full GC when --expose-gc is given, so the figures show retained memory.
@@ -14,7 +14,8 @@ import { addon, createWorkspace, messageEvent, permissionEvent, policy200Text, S
 const eventsFlag = process.argv.indexOf('--events')
 const TOTAL = eventsFlag > 0 ? Number(process.argv[eventsFlag + 1]) : 1_000_000
 const JOBS = 100
-const LOG_LIMIT = 1000
+const logFlag = process.argv.indexOf('--log-limit')
+const LOG_LIMIT = logFlag > 0 ? Number(process.argv[logFlag + 1]) : 1000
 const REPORT_EVERY = TOTAL / 10
 const gc = (globalThis as { gc?: () => void }).gc
 
