@@ -379,9 +379,9 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       this.log.warn('budget action', { ...source, kind: action.kind, scope: action.scope, message: action.message })
       this.notify('budget', { ...source, action })
       if (action.kind === 'pause' || action.kind === 'kill') {
-        for (const sessionId of action.sessions ?? []) this.abortSession(source.jobId, sessionId, action.kind === 'pause')
+        for (const sessionId of action.sessions) this.abortSession(source.jobId, sessionId, action.kind === 'pause')
       } else if (action.kind === 'resume') {
-        this.resumeSessions(action.jobs ?? (source.jobId === undefined ? [] : [source.jobId]))
+        this.resumeSessions(action.jobs.length > 0 || source.jobId === undefined ? action.jobs : [source.jobId])
       }
     }
   }
