@@ -2,7 +2,7 @@
 //! and the cost tracker, behind one synchronous call per event.
 
 use crate::classify::{self, JobContext};
-use crate::budget::{BudgetAction, Extension};
+use crate::budget::{BudgetAction, Extension, JobStatus};
 use crate::cost::{CostError, CostReport, CostTracker};
 use crate::pricing::PricingTable;
 use crate::decision::{Action, Category, Decision, Scope};
@@ -353,13 +353,13 @@ impl Governor {
 
     /// Decides a permission request and logs the decision.
     pub fn decide(&mut self, job_id: &str, request: &PermissionRequest) -> Result<PermissionOutcome, GovernorError> {
-        let job = self.job_mut(job_id)?;
+        let job = self.job(job_id)?;
         let tool_call = request.call_id.as_deref().and_then(|call_id| job.tool_calls.get(call_id));
         let actions = classify::classify(request, tool_call, &job.context);
         let verdicts = evaluate_all(&job.policy, &actions);
         let strictest = strictest_index(&verdicts);
 
-        let outcome = match verdicts.get(strictest) {
+        let mut outcome = match verdicts.get(strictest) {
             Some(deciding) => PermissionOutcome {
                 permission_id: request.id.clone(),
                 session_id: request.session_id.clone(),
@@ -373,7 +373,9 @@ impl Governor {
             },
             None => no_action_outcome(request),
         };
+        apply_budget_status(&mut outcome, job_id, self.cost.job_status(job_id));
 
+        let job = self.job_mut(job_id)?;
         job.log.record(DecisionRecord {
             time_ms: now_ms(),
             job_id: job_id.to_string(),
@@ -558,6 +560,24 @@ fn strictest_index(verdicts: &[ActionVerdict]) -> usize {
         }
     }
     best
+}
+
+/// Holds every request of a job that a budget paused, and denies every
+/// request of a job that a budget killed: the monitor aborts their sessions,
+/// but requests already in flight must not slip through.
+fn apply_budget_status(outcome: &mut PermissionOutcome, job_id: &str, status: Option<JobStatus>) {
+    let (decision, rule, state) = match status {
+        Some(JobStatus::Paused) => (Decision::AskUser, "budget.paused", "paused"),
+        Some(JobStatus::Killed) => (Decision::Deny, "budget.killed", "killed"),
+        Some(JobStatus::Running) | None => return,
+    };
+    if outcome.decision >= decision {
+        return;
+    }
+    outcome.decision = decision;
+    outcome.reason = format!("job \"{job_id}\" is {state} by its budget, so \"{}\" is {}", outcome.permission, decision.as_str());
+    outcome.layer = "budget".to_string();
+    outcome.rule = rule.to_string();
 }
 
 /// Builds the outcome of a request that classified to nothing. It is held,
