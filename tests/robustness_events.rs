@@ -31,7 +31,7 @@ fn parse_error(text: &str) -> String {
     }
 }
 
-/// A well-formed `permission.asked` edit request with one property replaced.
+/// Builds a well-formed `permission.asked` edit request with one property replaced.
 fn asked_with(key: &str, value: Value) -> Value {
     let mut event = json!({
         "type": "permission.asked",

@@ -1,6 +1,6 @@
-//! Property tests: arbitrary text and JSON never panic the event parser or
-//! the governor, a malformed permission request is never approved, and a
-//! denied sub-command joined to anything by `&&`, `;`, `||` or `|` is never
+//! Property tests. Arbitrary text and JSON never panic the event parser or
+//! the governor. A malformed permission request is never approved. A denied
+//! sub-command joined to anything by `&&`, `;`, `||` or `|` is never
 //! approved unless a comment hides it. The fuzz targets under fuzz/ check the same on longer runs;
 //! these run with every `cargo test`.
 
@@ -21,7 +21,7 @@ fn worktree() -> PathBuf {
     std::fs::canonicalize(worktree).unwrap()
 }
 
-/// A governor whose job approves everything except `rm -rf`.
+/// Builds a governor whose job approves everything except `rm -rf`.
 fn governor() -> Governor {
     let mut governor = Governor::new(GovernorOptions::default());
     governor.register_plan("props-plan", policy::parse_config(DENY_RM, "deny-rm.yaml").unwrap()).unwrap();
@@ -66,7 +66,7 @@ fn key() -> impl Strategy<Value = String> {
     ]
 }
 
-/// A well-formed edit request inside the worktree, which the policy approves.
+/// Builds a well-formed edit request inside the worktree, which the policy approves.
 fn approved_edit() -> Value {
     json!({
         "type": "permission.asked",
@@ -78,7 +78,7 @@ fn approved_edit() -> Value {
     })
 }
 
-/// A value of the wrong type for the field, or an empty required string.
+/// Generates a value of the wrong type for the field, or an empty required string.
 fn malformed(field: &str) -> BoxedStrategy<Value> {
     let not_string = json_value().prop_filter("not a string", |value| !value.is_string());
     match field {

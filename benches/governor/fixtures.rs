@@ -76,7 +76,7 @@ pub fn compile(size: PolicySize) -> CompiledPolicy {
     CompiledPolicy::compile(None, Some(&config), &[], &WORKSPACE.worktree).expect("the benchmark policy compiles")
 }
 
-/// A governor with one plan and one job registered under that plan.
+/// Builds a governor with one plan and one job registered under that plan.
 pub fn governor(size: PolicySize) -> Governor {
     let mut governor = Governor::new(GovernorOptions::default());
     governor.register_plan(PLAN_ID, parse(size)).expect("register the benchmark plan");
@@ -161,7 +161,7 @@ pub fn action(kind: ActionKind) -> Action {
     }
 }
 
-/// A `permission.asked` event as OpenCode 1.18 sends it.
+/// Builds a `permission.asked` event as OpenCode 1.18 sends it.
 pub fn permission_event(id: &str, permission: &str, patterns: &[&str], metadata: Value) -> Value {
     json!({
         "type": "permission.asked",
@@ -267,8 +267,8 @@ pub const SHELL_COMMANDS: [NamedCommand; 4] = [
     },
 ];
 
-/// A `message.updated` snapshot of an assistant message. `completed` marks
-/// the last snapshot, whose tokens and cost are final.
+/// Builds a `message.updated` snapshot of an assistant message. `completed`
+/// marks the last snapshot, whose tokens and cost are final.
 pub fn message_event(message_id: &str, output_tokens: u64, completed: bool) -> Value {
     let mut time = json!({ "created": 1_796_414_046_819u64 });
     if completed {

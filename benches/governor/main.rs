@@ -44,9 +44,9 @@ fn shell_analyse(bencher: Bencher, command: NamedCommand) {
     bencher.bench_local(|| shell::analyse(black_box(command.text), &context));
 }
 
-/// A whole decision through `Governor::handle_event` on an event already
-/// parsed from JSON: event parsing, classification, shell analysis, policy
-/// evaluation and the decision log.
+/// Measures a whole decision through `Governor::handle_event` on an event
+/// already parsed from JSON: event parsing, classification, shell analysis,
+/// policy evaluation and the decision log.
 fn decide_value(bencher: Bencher, size: PolicySize, kind: RequestKind) {
     let mut governor = fixtures::governor(size);
     let event = fixtures::request_event(kind);
@@ -63,8 +63,8 @@ fn decide_value_200_rules(bencher: Bencher, kind: RequestKind) {
     decide_value(bencher, PolicySize::Rules200, kind);
 }
 
-/// The same decision from JSON text, as the binding gets an SSE `data:`
-/// line: JSON parsing is included.
+/// Measures the same decision from JSON text, as the binding gets an SSE
+/// `data:` line, so JSON parsing is included.
 #[divan::bench(args = RequestKind::ALL, max_time = MAX_SECONDS)]
 fn decide_text_200_rules(bencher: Bencher, kind: RequestKind) {
     let mut governor = fixtures::governor(PolicySize::Rules200);
@@ -91,7 +91,7 @@ fn ledger_message_updated(bencher: Bencher) {
         .bench_local_values(|event| governor.handle_event(JOB_ID, &event));
 }
 
-/// The same ledger updates from SSE text, JSON parsing included.
+/// Measures the same ledger updates from SSE text, JSON parsing included.
 #[divan::bench(max_time = MAX_SECONDS)]
 fn ledger_message_updated_text(bencher: Bencher) {
     let mut governor = fixtures::governor(PolicySize::Small);
@@ -116,9 +116,10 @@ fn compile_policy(bencher: Bencher, size: PolicySize) {
     bencher.bench_local(|| mc_governance::policy::CompiledPolicy::compile(None, Some(&config), &[], worktree));
 }
 
-/// The floor of JSON handling for one `message.updated` line: building a
-/// `serde_json::Value` (what `parse_event_text` does) against only
-/// validating the text, which bounds what typed, borrowed parsing could save.
+/// Measures the floor of JSON handling for one `message.updated` line:
+/// building a `serde_json::Value` (what `parse_event_text` does) against
+/// only validating the text, which bounds what typed, borrowed parsing
+/// could save.
 #[divan::bench(args = ["value", "validate_only"], max_time = MAX_SECONDS)]
 fn json_message_line(bencher: Bencher, mode: &str) {
     let text = fixtures::message_event("msg_bench_1", 30, true).to_string();
