@@ -11,7 +11,8 @@ use std::path::PathBuf;
 const JOB_ID: &str = "robust-job";
 
 fn governor() -> Governor {
-    let worktree = std::env::temp_dir().join(format!("mcg-robust-{}", std::process::id()));
+    // A fixed name, reused by every run: the folder holds only empty folders.
+    let worktree = std::env::temp_dir().join("mcg-robustness-events");
     std::fs::create_dir_all(worktree.join("src")).unwrap();
     let mut governor = Governor::new(GovernorOptions::default());
     let registration = JobRegistration {

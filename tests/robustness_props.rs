@@ -16,7 +16,8 @@ const JOB_ID: &str = "props-job";
 const DENY_RM: &str = "permissions:\n  shell_command:\n    inside_worktree: auto-approve\n    outside_worktree: auto-approve\n    rules:\n      - { pattern: \"rm -rf *\", decision: deny }\n  file_edit: auto-approve\n  file_read: auto-approve\n  network_access: auto-approve\n  install_packages: auto-approve\n";
 
 fn worktree() -> PathBuf {
-    let worktree = std::env::temp_dir().join(format!("mcg-props-{}", std::process::id()));
+    // A fixed name, reused by every run: the folder holds only empty folders.
+    let worktree = std::env::temp_dir().join("mcg-robustness-props");
     std::fs::create_dir_all(worktree.join("src")).unwrap();
     std::fs::canonicalize(worktree).unwrap()
 }
