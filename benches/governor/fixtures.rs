@@ -47,16 +47,15 @@ impl std::fmt::Display for PolicySize {
     }
 }
 
-/// A worktree with a few folders, created once per benchmark process under
-/// the system temp folder and left there: a benchmark run is short-lived
-/// and the folders are empty.
+/// A worktree with a few folders under the system temp folder, created on
+/// first use and left there for the next run: the folders are empty.
 pub struct Workspace {
     pub worktree: PathBuf,
     pub home: PathBuf,
 }
 
 pub static WORKSPACE: LazyLock<Workspace> = LazyLock::new(|| {
-    let root = std::env::temp_dir().join(format!("mcg-bench-{}", std::process::id()));
+    let root = std::env::temp_dir().join("mcg-bench-governor");
     let worktree = root.join("job");
     let home = root.join("home");
     for dir in ["src/app", "config", "build"] {
