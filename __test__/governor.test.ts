@@ -223,3 +223,27 @@ describe('checking and explaining', () => {
     )
   })
 })
+
+describe('text calling convention', () => {
+  it('returns JSON text for a decision and null otherwise', () => {
+    const governor = new Governor()
+    governor.registerJob({ jobId: 'job', worktree })
+    const line = `data: ${JSON.stringify(editEvent('p1', '../escape.txt'))}`
+    const text = governor.handleEventText('job', line)
+    expect(text).not.toBeNull()
+    const outcome = JSON.parse(text as string)
+    expect(outcome.permission.decision).toBe('deny')
+    expect(outcome.budgetActions).toEqual([])
+    expect(governor.handleEventText('job', JSON.stringify({ type: 'session.status', properties: {} }))).toBeNull()
+    expect(governor.handleEventText('job', JSON.stringify({ type: 'message.part.delta', properties: 'x' }))).toBeNull()
+  })
+
+  it('rejects malformed text', () => {
+    const governor = new Governor()
+    governor.registerJob({ jobId: 'job', worktree })
+    expect(() => governor.handleEventText('job', '{"type": "permission.asked", "properties": {}}')).toThrow(
+      'invalid permission.asked event: missing field "id"',
+    )
+    expect(() => governor.handleEventText('job', '[1]')).toThrow('invalid event: expected a JSON object')
+  })
+})
