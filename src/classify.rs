@@ -3,6 +3,7 @@
 
 use crate::decision::{Action, Category, Scope};
 use crate::events::{PermissionRequest, ToolCall};
+use crate::hazards;
 use crate::paths;
 use crate::shell::{self, Effect, ShellContext, SubCommand};
 use std::path::{Path, PathBuf};
@@ -63,19 +64,20 @@ fn file_targets(request: &PermissionRequest) -> Vec<String> {
     }
 }
 
-fn file_action(category: Category, target: &str, cwd: &Path, job: &JobContext) -> Action {
+/// Builds the action of a file request for `target`, resolved against `cwd`.
+pub fn file_action(category: Category, target: &str, cwd: &Path, job: &JobContext) -> Action {
     let path = resolved_path(target, cwd, job);
     Action {
         category,
         scope: Some(scope_of(&path, job)),
         target: path.to_string_lossy().into_owned(),
         command: None,
-        opaque: None,
+        opaque: if category == Category::FileEdit { hazards::write_hazard(&path) } else { None },
     }
 }
 
 fn resolved_path(target: &str, cwd: &Path, job: &JobContext) -> PathBuf {
-    paths::resolve_below(&paths::normalize(target, cwd, job.home.as_deref()), &job.worktree)
+    paths::locate(target, cwd, job.home.as_deref(), &job.worktree)
 }
 
 fn scope_of(path: &Path, job: &JobContext) -> Scope {
@@ -166,6 +168,9 @@ pub fn shell_actions(command: &str, cwd: PathBuf, job: &JobContext) -> Vec<Actio
     let context = ShellContext { cwd, home: job.home.clone(), worktree: job.worktree.clone() };
     let analysis = shell::analyse(command, &context);
     let mut actions = Vec::new();
+    if let Some(reason) = hazards::command_hazard(command) {
+        actions.push(opaque_action(Category::ShellCommand, Some(cwd_scope), command, reason));
+    }
     for reason in &analysis.opaque {
         actions.push(opaque_action(Category::ShellCommand, Some(cwd_scope), command, reason.clone()));
     }
@@ -192,6 +197,7 @@ fn push_sub_command_actions(sub_command: &SubCommand, job: &JobContext, actions:
         }
         _ => None,
     });
+    let opaque = opaque.or_else(|| hazards::sub_command_hazard(sub_command));
     actions.push(Action {
         category: Category::ShellCommand,
         scope: Some(scope_of(&sub_command.cwd, job)),
@@ -213,7 +219,7 @@ fn effect_action(effect: &Effect, sub_command: &SubCommand, job: &JobContext) ->
         scope: Some(scope_of(path, job)),
         target: path.to_string_lossy().into_owned(),
         command: None,
-        opaque: None,
+        opaque: if category == Category::FileEdit { hazards::write_hazard(path) } else { None },
     };
     match effect {
         Effect::WritesFile { path } => Some(path_action(Category::FileEdit, path)),
@@ -223,7 +229,7 @@ fn effect_action(effect: &Effect, sub_command: &SubCommand, job: &JobContext) ->
             scope: None,
             target: target.clone(),
             command: Some(sub_command.clone()),
-            opaque: None,
+            opaque: hazards::network_hazard(target),
         }),
         Effect::InstallsPackages { .. } => Some(Action {
             category: Category::InstallPackages,
@@ -242,8 +248,17 @@ fn network_actions(request: &PermissionRequest, metadata_key: &str) -> Vec<Actio
         .map(str::to_string)
         .or_else(|| request.patterns.first().cloned())
         .unwrap_or_default();
-    let opaque = target.is_empty().then(|| format!("the {} request names no target", request.permission));
-    vec![Action { category: Category::NetworkAccess, scope: None, target, command: None, opaque }]
+    if target.is_empty() {
+        let reason = format!("the {} request names no target", request.permission);
+        return vec![opaque_action(Category::NetworkAccess, None, "", reason)];
+    }
+    vec![network_action(&target)]
+}
+
+/// Builds the action of reaching `target`, a URL or host.
+pub fn network_action(target: &str) -> Action {
+    let opaque = hazards::network_hazard(target);
+    Action { category: Category::NetworkAccess, scope: None, target: target.to_string(), command: None, opaque }
 }
 
 fn other_action(request: &PermissionRequest) -> Action {

@@ -494,34 +494,25 @@ fn explain_actions(context: &JobContext, request: &ExplainRequest) -> Result<(Ve
         return Err(GovernorError::InvalidRequest { message });
     }
 
-    let simple = |category: Category, target: &str, scoped: bool| {
-        let (target, scope) = if scoped {
-            let path = paths::resolve(&paths::normalize(target, &context.worktree, context.home.as_deref()));
-            let scope = if paths::is_inside(&path, &context.worktree) { Scope::InsideWorktree } else { Scope::OutsideWorktree };
-            (path.to_string_lossy().into_owned(), Some(scope))
-        } else {
-            (target.to_string(), None)
-        };
-        let effect = format!("{} {}", category.as_str(), target);
-        (vec![Action { category, scope, target, command: None, opaque: None }], vec![effect])
-    };
+    if given.iter().any(|field| field.as_deref().is_some_and(|text| text.trim().is_empty())) {
+        let message = "the explain request's target is empty; give a command, path, URL or tool name".to_string();
+        return Err(GovernorError::InvalidRequest { message });
+    }
 
-    if let Some(command) = &request.command {
-        let actions = classify::shell_actions(command, context.worktree.clone(), context);
-        let effects = actions.iter().flat_map(describe_action).collect();
-        return Ok((actions, effects));
-    }
-    if let Some(path) = &request.edit {
-        return Ok(simple(Category::FileEdit, path, true));
-    }
-    if let Some(path) = &request.read {
-        return Ok(simple(Category::FileRead, path, true));
-    }
-    if let Some(url) = &request.fetch {
-        return Ok(simple(Category::NetworkAccess, url, false));
-    }
-    let tool = request.mcp.as_deref().unwrap_or_default();
-    Ok(simple(Category::McpTools, tool, false))
+    let actions = if let Some(command) = &request.command {
+        classify::shell_actions(command, context.worktree.clone(), context)
+    } else if let Some(path) = &request.edit {
+        vec![classify::file_action(Category::FileEdit, path, &context.worktree, context)]
+    } else if let Some(path) = &request.read {
+        vec![classify::file_action(Category::FileRead, path, &context.worktree, context)]
+    } else if let Some(url) = &request.fetch {
+        vec![classify::network_action(url)]
+    } else {
+        let tool = request.mcp.clone().unwrap_or_default();
+        vec![Action { category: Category::McpTools, scope: None, target: tool, command: None, opaque: None }]
+    };
+    let effects = actions.iter().flat_map(describe_action).collect();
+    Ok((actions, effects))
 }
 
 /// Describes an action and, for shell commands, the effects found.

@@ -9,6 +9,7 @@ pub mod decision;
 pub mod diagnostic;
 pub mod events;
 pub mod governor;
+pub mod hazards;
 pub mod ledger;
 pub mod log;
 pub mod paths;

@@ -151,8 +151,19 @@ fn expand_home(path: &str, home: Option<&Path>) -> String {
 /// A Windows-looking path, or a relative path under a Windows-looking `cwd`,
 /// comes back with `\` separators and an upper-case drive letter.
 pub fn normalize(path: &str, cwd: &Path, home: Option<&Path>) -> PathBuf {
+    let parts = absolute_parts(path, cwd, home);
+    Parts {
+        names: fold_dots(parts.names),
+        ..parts
+    }
+    .to_path()
+}
+
+/// Splits `path` made absolute against `cwd`, with `~` expanded and `.` and
+/// `..` kept.
+fn absolute_parts(path: &str, cwd: &Path, home: Option<&Path>) -> Parts {
     let expanded = expand_home(path, home);
-    let parts = match split_absolute(&expanded) {
+    match split_absolute(&expanded) {
         Some(parts) => parts,
         None => {
             let cwd_text = cwd.to_string_lossy();
@@ -165,12 +176,36 @@ pub fn normalize(path: &str, cwd: &Path, home: Option<&Path>) -> PathBuf {
             base.names.extend(split_names(&expanded, separators));
             base
         }
-    };
-    Parts {
-        names: fold_dots(parts.names),
-        ..parts
     }
-    .to_path()
+}
+
+/// Finds the file `path` names as the kernel does: like `normalize` followed
+/// by `resolve_below`, except that a `..` after a symlink leads to the parent
+/// of the link's target, not back to the link's own directory. `base` must be
+/// resolved already.
+pub fn locate(path: &str, cwd: &Path, home: Option<&Path>, base: &Path) -> PathBuf {
+    let parts = absolute_parts(path, cwd, home);
+    if parts.windows || !parts.names.iter().any(|name| name == "..") {
+        let normalized = Parts { names: fold_dots(parts.names), ..parts }.to_path();
+        return resolve_below(&normalized, base);
+    }
+
+    let mut current = Parts { names: Vec::new(), ..parts.clone() };
+    for name in &parts.names {
+        match name.as_str() {
+            "." => {}
+            ".." => {
+                let resolved = resolve(&current.to_path());
+                let resolved_text = resolved.to_string_lossy();
+                if let Some(physical) = split_absolute(&resolved_text) {
+                    current = physical;
+                }
+                current.names.pop();
+            }
+            _ => current.names.push(name.clone()),
+        }
+    }
+    resolve(&current.to_path())
 }
 
 /// Resolves the symlinks in `path` (absolute and normalised) component by
@@ -435,6 +470,24 @@ mod tests {
         // Outside the base, every component is checked as `resolve` does.
         let through = root.join("job/src/link/g");
         assert_eq!(resolve_below(&through, &outside), outside.join("g"));
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn dot_dot_after_link_leaves_the_worktree() {
+        let root = temp_dir("dotdot");
+        let worktree = root.join("job");
+        let target = root.join("outside/sub");
+        fs::create_dir_all(worktree.join("src")).unwrap();
+        fs::create_dir_all(&target).unwrap();
+        std::os::unix::fs::symlink(&target, worktree.join("src/l2")).unwrap();
+
+        let cwd = worktree.clone();
+        assert_eq!(locate("src/l2/../x", &cwd, None, &worktree), root.join("outside/x"));
+        assert_eq!(locate("src/l2/../../job/a", &cwd, None, &worktree), worktree.join("a"));
+        assert_eq!(locate("src/../a", &cwd, None, &worktree), worktree.join("a"));
+        assert_eq!(locate("src/l2/f", &cwd, None, &worktree), target.join("f"));
         fs::remove_dir_all(&root).unwrap();
     }
 

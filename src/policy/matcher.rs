@@ -344,7 +344,8 @@ pub(crate) fn host_of(target: &str) -> &str {
         Some(index) => target.get(index + 3..).unwrap_or(""),
         None => target,
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    // WHATWG URL parsers end the authority at a backslash too.
+    let authority_end = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
     let authority = rest.get(..authority_end).unwrap_or(rest);
     let host_and_port = match authority.rfind('@') {
         Some(index) => authority.get(index + 1..).unwrap_or(""),

@@ -74,7 +74,15 @@ const SHELLS: &[&str] = &[
 
 pub(crate) fn is_loader_variable(name: &str) -> bool {
     let base = name.split('[').next().unwrap_or(name);
-    LOADER_VARIABLES.contains(&base) || base.starts_with("LD_") || base.starts_with("DYLD_")
+    // GIT_* variables can name programs git runs (GIT_EXTERNAL_DIFF, GIT_PAGER)
+    // or inject config (GIT_CONFIG_COUNT); proxy variables redirect traffic
+    // past host rules; CDPATH changes where `cd` leads.
+    LOADER_VARIABLES.contains(&base)
+        || base.starts_with("LD_")
+        || base.starts_with("DYLD_")
+        || base.starts_with("GIT_")
+        || base == "CDPATH"
+        || base.to_ascii_lowercase().ends_with("_proxy")
 }
 
 /// A sub-command being assembled while wrappers are removed.

@@ -256,6 +256,7 @@ fn canonical_flags(program: &str, word: &str) -> Vec<String> {
     };
     if let Some(long) = word.strip_prefix("--") {
         let name = long.split('=').next().unwrap_or(long);
+        let name = expand_abbreviation(table, name);
         return vec![lookup(name, format!("--{name}"))];
     }
     let letters = word.get(1..).unwrap_or_default();
@@ -269,6 +270,19 @@ fn canonical_flags(program: &str, word: &str) -> Vec<String> {
         }
     }
     flags
+}
+
+/// Expands a long option abbreviated as getopt allows (`--rec` for
+/// `--recursive`) when the prefix names exactly one long option of the table.
+fn expand_abbreviation<'a>(table: &'a [(&'a str, &'a str)], name: &'a str) -> &'a str {
+    if name.len() < 2 || table.iter().any(|(alias, _)| *alias == name) {
+        return name;
+    }
+    let mut matches = table.iter().filter(|(alias, _)| alias.len() > 1 && alias.starts_with(name));
+    match (matches.next(), matches.next()) {
+        (Some((alias, _)), None) => alias,
+        _ => name,
+    }
 }
 
 fn is_flag(word: &str) -> bool {

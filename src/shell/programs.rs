@@ -31,7 +31,8 @@ impl Site {
     /// directory, through links made earlier in the line, then resolved
     /// through symlinks on disk.
     pub fn locate(&self, text: &str) -> PathBuf {
-        let mut path = paths::normalize(text, &self.cwd, self.home.as_deref());
+        // `paths::locate` follows disk links before `..`, as the kernel does.
+        let mut path = paths::locate(text, &self.cwd, self.home.as_deref(), &self.worktree);
         for _ in 0..MAX_LINK_HOPS {
             let through_link = self.links.iter().rev().find_map(|(link, target)| {
                 let rest = path.strip_prefix(link).ok()?;
