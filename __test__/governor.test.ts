@@ -157,6 +157,20 @@ describe('errors', () => {
     )
   })
 
+  it('rejects the root as a worktree', () => {
+    const governor = new Governor()
+    expect(() => governor.registerJob({ jobId: 'job', worktree: '/' })).toThrow(
+      'worktree "/" is the file-system root; give the job\'s own folder',
+    )
+  })
+
+  it('rejects a relative home', () => {
+    const governor = new Governor()
+    expect(() => governor.registerJob({ jobId: 'job', worktree, home: 'home/agent' })).toThrow(
+      'home "home/agent" must be an absolute path',
+    )
+  })
+
   it('rejects a job of an unknown plan', () => {
     const governor = new Governor()
     expect(() => governor.registerJob({ jobId: 'job', worktree, planId: 'nope' })).toThrow('unknown plan "nope"')

@@ -32,7 +32,10 @@ const OTHER_PERMISSIONS: [&str; 8] =
 /// Classifies a request. `tool_call` is the tool call the request came from,
 /// when the event stream showed it first.
 pub fn classify(request: &PermissionRequest, tool_call: Option<&ToolCall>, job: &JobContext) -> Vec<Action> {
-    let permission = request.permission.as_str();
+    // OpenCode spells its permissions in lower case; another spelling of a
+    // built-in name must not pass for an MCP tool.
+    let lowered = request.permission.to_ascii_lowercase();
+    let permission = lowered.as_str();
     match permission {
         "edit" | "write" | "patch" | "multiedit" | "apply_patch" => file_actions(request, Category::FileEdit, job),
         "read" | "list" | "glob" | "grep" => file_actions(request, Category::FileRead, job),
@@ -41,7 +44,10 @@ pub fn classify(request: &PermissionRequest, tool_call: Option<&ToolCall>, job: 
         "webfetch" => network_actions(request, "url"),
         "websearch" | "codesearch" => network_actions(request, "query"),
         _ if OTHER_PERMISSIONS.contains(&permission) => vec![other_action(request)],
-        _ => vec![mcp_action(request)],
+        // MCP tools are named `<server>_<tool>`; a name without a server
+        // prefix is no MCP tool OpenCode knows.
+        _ if permission.contains('_') => vec![mcp_action(request)],
+        _ => vec![other_action(request)],
     }
 }
 
@@ -438,6 +444,9 @@ mod tests {
             ("task", json!({}), Category::Other, "task"),
             ("doom_loop", json!({}), Category::Other, "doom_loop"),
             ("github_create_issue", json!({}), Category::McpTools, "github_create_issue"),
+            ("Edit", json!({"filepath": "/w/job/a"}), Category::FileEdit, "/w/job/a"),
+            ("BASH", json!({"command": "echo hi"}), Category::ShellCommand, "echo hi"),
+            ("custom", json!({}), Category::Other, "custom"),
         ];
         for (permission, metadata, category, target) in cases {
             let actions = classify(&asked(permission, json!([]), metadata), None, &job());

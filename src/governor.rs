@@ -300,6 +300,7 @@ impl Governor {
             None => None,
         };
         let worktree = worktree_path(&registration.worktree)?;
+        check_home(registration.home.as_deref())?;
         let registration = JobRegistration { worktree: worktree.clone(), ..registration };
         let policy = compile_policy(self.global.as_ref(), plan_config, &registration)?;
 
@@ -461,6 +462,7 @@ pub fn explain_policy(
     request: &ExplainRequest,
 ) -> Result<Explanation, GovernorError> {
     let worktree = worktree_path(worktree)?;
+    check_home(home.as_deref())?;
     let policy = CompiledPolicy::compile_with_home(None, config, &[], &worktree, home.as_deref())
         .map_err(|diagnostics| GovernorError::InvalidConfig { diagnostics })?;
     let context = JobContext { worktree, home };
@@ -637,7 +639,24 @@ fn worktree_path(worktree: &Path) -> Result<PathBuf, GovernorError> {
         return Err(GovernorError::InvalidRequest { message });
     }
     let normalized = paths::normalize(&worktree.to_string_lossy(), Path::new("/"), None);
-    Ok(paths::resolve(&normalized))
+    let resolved = paths::resolve(&normalized);
+    if resolved.parent().is_none() {
+        // Everything would count as inside a worktree at the root.
+        let message = format!("worktree \"{}\" is the file-system root; give the job's own folder", worktree.display());
+        return Err(GovernorError::InvalidRequest { message });
+    }
+    Ok(resolved)
+}
+
+/// Checks that a home directory, when given, is absolute.
+fn check_home(home: Option<&Path>) -> Result<(), GovernorError> {
+    match home {
+        Some(home) if !home.is_absolute() => {
+            let message = format!("home \"{}\" must be an absolute path", home.display());
+            Err(GovernorError::InvalidRequest { message })
+        }
+        _ => Ok(()),
+    }
 }
 
 fn now_ms() -> u64 {
