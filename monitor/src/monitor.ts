@@ -141,6 +141,18 @@ export class HandledIds {
   }
 }
 
+/**
+ * Hands an event to the governor as JSON text. `handleEventText` is the
+ * addon's fastest call (BENCHMARKS.md): V8 stringifies and parses faster
+ * than the binding converts objects, and events with nothing to act on
+ * come back as null without building an outcome.
+ */
+export function handleAsText(governor: Governor, jobId: string, event: OpencodeEvent): EventOutcome {
+  const text = governor.handleEventText(jobId, JSON.stringify(event))
+  if (text === null) return { eventType: String(event.type), budgetActions: [] }
+  return JSON.parse(text) as EventOutcome
+}
+
 interface JobState {
   spec: JobSpec
   server: OpencodeServer
@@ -349,7 +361,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
 
     let outcome: EventOutcome
     try {
-      outcome = this.governor.handleEvent(jobId, event)
+      outcome = handleAsText(this.governor, jobId, event)
     } catch (error) {
       this.reportError(jobId, error, { sessionId: ref?.sessionId, permissionId: ref?.permissionId })
       if (ref) this.hold(state, ref, { permission: permissionName(event), reason: `governor failed: ${errorMessage(error)}`, cause: 'addon-error' })
