@@ -175,3 +175,17 @@ describe('permissions of a stopped job', () => {
     expect(denied?.rule).toBe('budget.killed')
   })
 })
+
+describe('budget reconfiguration', () => {
+  it('resumes a job whose cap is removed', () => {
+    const facts = sidecar('multi-step')
+    const governor = new Governor()
+    governor.registerPlan('plan', { budget: { job: { usd: 0.001, onExceed: 'pause' } } })
+    governor.registerJob({ jobId: 'job', planId: 'plan', worktree: facts.worktree })
+    for (const line of dataLines('multi-step')) governor.handleEvent('job', line)
+    expect(governor.report().jobs[0].status).toBe('paused')
+
+    governor.registerPlan('plan', {})
+    expect(governor.report().jobs[0].status).toBe('running')
+  })
+})

@@ -591,6 +591,11 @@ impl Budgets {
         entry.plan = plan.map(str::to_string);
         entry.own_cap = own.is_some();
         CapState::reconfigure(&mut entry.cap, own.or(default));
+        // A job whose cap was removed has nothing left to pause it for, and
+        // no cap that `extend_job` could raise to resume it.
+        if entry.cap.is_none() {
+            entry.paused_by.remove(&PauseReason::Job);
+        }
         if let Some(plan) = plan {
             self.plans.entry(plan.to_string()).or_insert(PlanBudget {
                 cap: None,

@@ -278,12 +278,15 @@ impl Governor {
         }
 
         self.cost.configure_plan(plan_id, plan_budget(&config));
-        self.plans.insert(plan_id.to_string(), Plan { config });
         for (job_id, policy) in recompiled {
             if let Some(job) = self.jobs.get_mut(&job_id) {
                 job.policy = policy;
+                // The plan's job default cap may have changed too.
+                let budget = job_budget(Some(&config), &job.registration);
+                self.cost.configure_job(&job_id, Some(plan_id), budget.as_ref());
             }
         }
+        self.plans.insert(plan_id.to_string(), Plan { config });
         Ok(())
     }
 
