@@ -78,7 +78,7 @@ beforeAll(async () => {
       await server.prompt(sessions[job], '[script:same] List the files, then install left-pad.')
     }),
   )
-  await Promise.all(JOBS.map((job) => log.idleAfter(sessions[job], 0, 60_000)))
+  await Promise.all(JOBS.map((job) => log.idleSince(sessions[job], 0, 60_000)))
   await monitor.settle()
 }, 120_000)
 

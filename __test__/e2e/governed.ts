@@ -62,9 +62,13 @@ export class MonitorLog {
     })
   }
 
-  /** Resolves when the session has gone idle more than `times` times in all. */
-  idleAfter(sessionId: string, times = 0, timeoutMs?: number): Promise<void> {
-    return this.until(`session ${sessionId} to go idle (${times + 1})`, () => this.idleTimes(sessionId).length > times, timeoutMs)
+  /**
+   * Resolves when the session goes idle after `sinceMs` (ms since the epoch).
+   * One stop can report idle more than once (an abort does), so tests wait
+   * for the first idle after a known point instead of counting them.
+   */
+  idleSince(sessionId: string, sinceMs = 0, timeoutMs?: number): Promise<void> {
+    return this.until(`session ${sessionId} to go idle`, () => this.idleTimes(sessionId).some((at) => at > sinceMs), timeoutMs)
   }
 
   private push<T extends object>(list: Array<T & { at: number }>, event: T): void {
@@ -77,13 +81,16 @@ export class MonitorLog {
   }
 }
 
+/**
+ * Returns the session that `session.status` reports idle. OpenCode 1.18.33
+ * follows it with a `session.idle` event for the same stop, which is not
+ * counted, so each stop counts once.
+ */
 function idleSession(event: OpencodeEvent): string | undefined {
   const props = event.properties ?? {}
-  if (typeof props.sessionID !== 'string') return undefined
-  if (event.type === 'session.idle') return props.sessionID
   const status = props.status as { type?: unknown } | undefined
-  if (event.type === 'session.status' && status?.type === 'idle') return props.sessionID
-  return undefined
+  if (event.type !== 'session.status' || status?.type !== 'idle') return undefined
+  return typeof props.sessionID === 'string' ? props.sessionID : undefined
 }
 
 /** Token counts in the report's spelling. */
@@ -145,6 +152,12 @@ export function addTokens(a: Tokens, b: Tokens): Tokens {
     cacheRead: a.cacheRead + b.cacheRead,
     cacheWrite: a.cacheWrite + b.cacheWrite,
   }
+}
+
+/** Whether `GET /session/status` lists the session as busy or retrying; idle sessions are left out of it. */
+export async function isBusy(url: string, sessionId: string): Promise<boolean> {
+  const status = (await getJson(url, '/session/status')) as Record<string, { type?: string }>
+  return status[sessionId] !== undefined && status[sessionId].type !== 'idle'
 }
 
 export async function getJson(url: string, path: string): Promise<unknown> {

@@ -22,11 +22,14 @@ export interface ModelGate {
   url: string
   /** Every chat call seen, in arrival order. */
   calls: ChatCall[]
+  /** Chat calls passed on to the model server, with the time (ms since the epoch); a call whose client left while held is not. */
+  forwarded: Array<ChatCall & { at: number }>
   close(): Promise<void>
 }
 
 export async function startModelGate(targetUrl: string, port: number, hold: Hold): Promise<ModelGate> {
   const calls: ChatCall[] = []
+  const forwarded: Array<ChatCall & { at: number }> = []
   const target = new URL(targetUrl)
   const server = http.createServer((req, res) => {
     void forward(req, res).catch((error: unknown) => {
@@ -41,8 +44,9 @@ export async function startModelGate(targetUrl: string, port: number, hold: Hold
       const call = describe(JSON.parse(body.toString('utf8')) as ChatRequest)
       calls.push(call)
       await hold(call)
-      // The agent's server may have gone away while the call was held.
+      // The agent may have cancelled the call, or its server gone away, while the call was held.
       if (res.destroyed || req.socket.destroyed) return
+      forwarded.push({ ...call, at: Date.now() })
     }
     await new Promise<void>((resolve, reject) => {
       const upstream = http.request(
@@ -66,6 +70,7 @@ export async function startModelGate(targetUrl: string, port: number, hold: Hold
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    forwarded,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
