@@ -104,8 +104,12 @@ export interface Tokens {
 
 /** A session's usage as the server itself reports it. */
 export interface ServerTotals {
-  /** Sum over the assistant messages of `GET /session/{id}/message`. */
-  messages: { tokens: Tokens; costUsd: number; count: number }
+  /**
+   * Sum over the assistant messages of `GET /session/{id}/message`.
+   * `roundedMicros` sums each message's cost rounded to whole micro-dollars,
+   * the unit the governor's ledger keeps.
+   */
+  messages: { tokens: Tokens; costUsd: number; roundedMicros: number; count: number }
   /** `tokens` and `cost` of `GET /session/{id}`. */
   session: { tokens: Tokens; costUsd: number }
 }
@@ -122,6 +126,7 @@ export async function serverTotals(url: string, sessionId: string): Promise<Serv
   const info = (await getJson(url, `/session/${sessionId}`)) as { cost: number; tokens: RawTokens }
   const sum: Tokens = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 }
   let costUsd = 0
+  let roundedMicros = 0
   let count = 0
   for (const { info: message } of messages) {
     if (message.role !== 'assistant' || !message.tokens) continue
@@ -129,8 +134,9 @@ export async function serverTotals(url: string, sessionId: string): Promise<Serv
     const tokens = tokensOf(message.tokens)
     for (const key of Object.keys(sum) as Array<keyof Tokens>) sum[key] += tokens[key]
     costUsd += message.cost ?? 0
+    roundedMicros += Math.round((message.cost ?? 0) * 1_000_000)
   }
-  return { messages: { tokens: sum, costUsd, count }, session: { tokens: tokensOf(info.tokens), costUsd: info.cost } }
+  return { messages: { tokens: sum, costUsd, roundedMicros, count }, session: { tokens: tokensOf(info.tokens), costUsd: info.cost } }
 }
 
 function tokensOf(raw: RawTokens): Tokens {
