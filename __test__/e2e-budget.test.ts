@@ -11,7 +11,7 @@
 
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest'
 import { loadAddon, type BudgetAction, type Governor } from '../monitor/src/addon.ts'
 import { startModelServer, type Script } from '../monitor/src/harness/model-server.ts'
 import { DEFAULT_COST, startOpencode } from '../monitor/src/harness/opencode-server.ts'
@@ -54,7 +54,7 @@ let gate: ModelGate
 let governor: Governor
 let monitor: Monitor
 let log: MonitorLog
-let abortSpy: ReturnType<typeof vi.spyOn>
+let abortSpy: MockInstance<OpencodeServer['abort']>
 const worktrees = {} as Record<JobId, TempWorktree>
 const urls = {} as Record<JobId, string>
 const sessions = {} as Record<JobId, string>
