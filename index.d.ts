@@ -14,8 +14,11 @@ export type Category =
   | 'mcp_tools'
   | 'other'
 
-/** Policy layer that decided: job override, plan, global config or built-in default. */
-export type LayerName = 'job' | 'plan' | 'global' | 'default'
+/**
+ * What decided: a policy layer (job override, plan, global config or built-in
+ * default), or `budget` when a paused or killed job's request is held or denied.
+ */
+export type LayerName = 'job' | 'plan' | 'global' | 'default' | 'budget'
 
 /** The verdict on one action of a request. */
 export interface ActionVerdict {
@@ -204,6 +207,14 @@ export declare class Governor {
    * `data:` line) and returns what the caller must act on.
    */
   handleEvent(jobId: string, event: string | Record<string, unknown>): EventOutcome
+  /**
+   * Handles one event given as JSON text or an SSE `data:` line, like
+   * `handleEvent`, and returns the outcome as JSON text, or null when the
+   * event needs no action (no permission decision and no budget action).
+   * The fastest way in: `JSON.parse` builds the result faster than the
+   * binding builds an object.
+   */
+  handleEventText(jobId: string, line: string): string | null
   /** Raises a paused job's cap by the given amounts and returns the resulting actions. */
   extendJob(jobId: string, extension: BudgetExtension): BudgetAction[]
   /** Raises a paused plan's cap by the given amounts and returns the resulting actions. */

@@ -189,6 +189,29 @@ describe('replay', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'summary', skippedLines: 1, decisions: 1 })
   })
 
+  it('prints budget actions in line order', () => {
+    const sse = join(captures, 'edit-inside.sse')
+    const facts = JSON.parse(readFileSync(join(captures, 'edit-inside.json'), 'utf8')) as { worktree: string }
+    // About $0.006 of captured usage against a $0.001 cap per job.
+    const plan = scratchFile('tiny-plan.yaml', 'plan: tiny\nbudget:\n  job: { usd: 0.001, onExceed: pause }\n')
+    const run = cli('replay', sse, '--worktree', facts.worktree, '--plan', plan, '--json')
+    expect(run.stderr).toBe('')
+    expect(run.status).toBe(0)
+    const lines = jsonLines(run.stdout)
+    const budget = lines.filter((line) => line.type === 'budget')
+    expect(budget.map((line) => [line.kind, line.thresholdPercent ?? null])).toEqual([
+      ['warning', 50],
+      ['warning', 75],
+      ['warning', 90],
+      ['pause', null],
+    ])
+    expect(budget[0]).toMatchObject({ scope: 'job', jobId: 'replay', planId: 'tiny', capUsd: 0.001 })
+    const order = lines.slice(0, -1).map((line) => line.line as number)
+    expect(order).toEqual([...order].sort((a, b) => a - b))
+    const summary = lines.at(-1) as { plans: Record<string, unknown> }
+    expect(Object.keys(summary.plans)).toEqual(['tiny'])
+  })
+
   // The captures come with the harness branch; these run once it is merged.
   const expected: Record<string, string[]> = {
     'edit-inside': ['auto-approve', 'auto-approve'],

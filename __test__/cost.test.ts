@@ -141,3 +141,37 @@ describe('snapshot', () => {
     )
   })
 })
+
+describe('permissions of a stopped job', () => {
+  const facts = sidecar('multi-step')
+  const edit = (id: string) => ({
+    type: 'permission.asked',
+    properties: { id, sessionID: 'ses_x', permission: 'edit', patterns: ['a.txt'], metadata: { filepath: `${facts.worktree}/a.txt` }, always: [] },
+  })
+
+  it('holds requests of a paused job', () => {
+    const governor = new Governor()
+    governor.registerPlan('plan', { budget: { job: { usd: 0.001, onExceed: 'pause' } } })
+    governor.registerJob({ jobId: 'job', planId: 'plan', worktree: facts.worktree })
+    expect(governor.handleEvent('job', edit('p1')).permission?.decision).toBe('auto-approve')
+    for (const line of dataLines('multi-step')) governor.handleEvent('job', line)
+
+    const held = governor.handleEvent('job', edit('p2')).permission
+    expect(held?.decision).toBe('ask-user')
+    expect(held?.rule).toBe('budget.paused')
+    expect(held?.reason).toBe('job "job" is paused by its budget, so "edit" is ask-user')
+
+    governor.extendJob('job', { usd: 1 })
+    expect(governor.handleEvent('job', edit('p3')).permission?.decision).toBe('auto-approve')
+  })
+
+  it('denies requests of a killed job', () => {
+    const governor = new Governor()
+    governor.registerPlan('plan', { budget: { job: { usd: 0.001, onExceed: 'hard-kill' } } })
+    governor.registerJob({ jobId: 'job', planId: 'plan', worktree: facts.worktree })
+    for (const line of dataLines('multi-step')) governor.handleEvent('job', line)
+    const denied = governor.handleEvent('job', edit('p1')).permission
+    expect(denied?.decision).toBe('deny')
+    expect(denied?.rule).toBe('budget.killed')
+  })
+})

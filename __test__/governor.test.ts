@@ -1,4 +1,4 @@
-// The addon's contract as TypeScript sees it: decisions, errors as
+// The addon's contract from TypeScript: decisions, errors as
 // exceptions, layering, status and the decision log.
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -221,5 +221,29 @@ describe('checking and explaining', () => {
     expect(() => explainPolicy({ worktree, command: 'ls', edit: 'a' })).toThrow(
       'expected exactly one of command, edit, read, fetch or mcp, got 2',
     )
+  })
+})
+
+describe('text calling convention', () => {
+  it('returns JSON text for a decision and null otherwise', () => {
+    const governor = new Governor()
+    governor.registerJob({ jobId: 'job', worktree })
+    const line = `data: ${JSON.stringify(editEvent('p1', '../escape.txt'))}`
+    const text = governor.handleEventText('job', line)
+    expect(text).not.toBeNull()
+    const outcome = JSON.parse(text as string)
+    expect(outcome.permission.decision).toBe('deny')
+    expect(outcome.budgetActions).toEqual([])
+    expect(governor.handleEventText('job', JSON.stringify({ type: 'session.status', properties: {} }))).toBeNull()
+    expect(governor.handleEventText('job', JSON.stringify({ type: 'message.part.delta', properties: 'x' }))).toBeNull()
+  })
+
+  it('rejects malformed text', () => {
+    const governor = new Governor()
+    governor.registerJob({ jobId: 'job', worktree })
+    expect(() => governor.handleEventText('job', '{"type": "permission.asked", "properties": {}}')).toThrow(
+      'invalid permission.asked event: missing field "id"',
+    )
+    expect(() => governor.handleEventText('job', '[1]')).toThrow('invalid event: expected a JSON object')
   })
 })

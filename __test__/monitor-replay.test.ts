@@ -147,3 +147,17 @@ describe('reconnect backoff', () => {
     expect(backoff.next()).toBe(100)
   })
 })
+
+describe('handled permission ids', () => {
+  it('forgets the oldest past the limit', async () => {
+    const { HandledIds } = await import('../monitor/src/monitor.ts')
+    const ids = new HandledIds(3)
+    for (const id of ['a', 'b', 'c', 'd']) ids.add(id)
+    expect(ids.size).toBe(3)
+    expect(ids.has('a')).toBe(false)
+    expect(ids.has('d')).toBe(true)
+    ids.add('d')
+    expect(ids.size).toBe(3)
+    expect(ids.has('b')).toBe(true)
+  })
+})

@@ -151,6 +151,23 @@ impl Governor {
         to_value(&outcome.map_err(governor_error)?)
     }
 
+    /// Handles one event given as JSON text or an SSE `data:` line, like
+    /// `handleEvent`, and returns the outcome as JSON text, or null when the
+    /// event needs no action (no permission decision and no budget action).
+    /// The fastest way in: `JSON.parse` builds the result faster than the
+    /// binding builds an object.
+    #[napi(catch_unwind, ts_return_type = "string | null")]
+    pub fn handle_event_text(&mut self, job_id: String, line: String) -> Result<Option<String>> {
+        let parsed = crate::events::parse_event_text(&line).map_err(|error| invalid_arg(error.to_string()))?;
+        let outcome = self.inner.handle_parsed(&job_id, parsed).map_err(governor_error)?;
+        if outcome.permission.is_none() && outcome.budget_actions.is_empty() {
+            return Ok(None);
+        }
+        serde_json::to_string(&outcome)
+            .map(Some)
+            .map_err(|error| generic(format!("converting the result failed: {error}")))
+    }
+
     /// Raises a paused job's cap by the given amounts and returns the resulting actions.
     #[napi(catch_unwind, ts_return_type = "BudgetAction[]")]
     pub fn extend_job(&mut self, job_id: String, extension: BudgetExtension) -> Result<Value> {

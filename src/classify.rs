@@ -75,7 +75,7 @@ fn file_action(category: Category, target: &str, cwd: &Path, job: &JobContext) -
 }
 
 fn resolved_path(target: &str, cwd: &Path, job: &JobContext) -> PathBuf {
-    paths::resolve(&paths::normalize(target, cwd, job.home.as_deref()))
+    paths::resolve_below(&paths::normalize(target, cwd, job.home.as_deref()), &job.worktree)
 }
 
 fn scope_of(path: &Path, job: &JobContext) -> Scope {

@@ -2,7 +2,7 @@
 //! and the cost tracker, behind one synchronous call per event.
 
 use crate::classify::{self, JobContext};
-use crate::budget::{BudgetAction, Extension};
+use crate::budget::{BudgetAction, Extension, JobStatus};
 use crate::cost::{CostError, CostReport, CostTracker};
 use crate::pricing::PricingTable;
 use crate::decision::{Action, Category, Decision, Scope};
@@ -21,7 +21,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub const DEFAULT_LOG_LIMIT: usize = 1000;
 
 /// Tool calls remembered per job, to tell which tool a permission request
-/// serves. OpenCode asks while the call runs, so only recent calls matter.
+/// serves. OpenCode requests permission while the call runs, so only recent
+/// calls matter.
 const MAX_TOOL_CALLS: usize = 256;
 
 /// Snapshot format version written by `snapshot` and accepted by `restore`.
@@ -83,7 +84,7 @@ pub struct JobRegistration {
     pub trust: Option<String>,
 }
 
-/// What went wrong in a governor call.
+/// An error from a governor call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GovernorError {
     UnknownJob { job_id: String },
@@ -188,7 +189,7 @@ pub struct ExplainRequest {
     pub mcp: Option<String>,
 }
 
-/// Why a hypothetical request would get its decision.
+/// The reasons for the decision a hypothetical request would get.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Explanation {
@@ -197,7 +198,7 @@ pub struct Explanation {
     pub rule: String,
     pub layer: String,
     pub reason: String,
-    /// What the analysis found, one readable line per effect.
+    /// Effects found by the analysis, one readable line each.
     pub effects: Vec<String>,
     pub actions: Vec<ActionVerdict>,
 }
@@ -352,13 +353,13 @@ impl Governor {
 
     /// Decides a permission request and logs the decision.
     pub fn decide(&mut self, job_id: &str, request: &PermissionRequest) -> Result<PermissionOutcome, GovernorError> {
-        let job = self.job_mut(job_id)?;
+        let job = self.job(job_id)?;
         let tool_call = request.call_id.as_deref().and_then(|call_id| job.tool_calls.get(call_id));
         let actions = classify::classify(request, tool_call, &job.context);
         let verdicts = evaluate_all(&job.policy, &actions);
         let strictest = strictest_index(&verdicts);
 
-        let outcome = match verdicts.get(strictest) {
+        let mut outcome = match verdicts.get(strictest) {
             Some(deciding) => PermissionOutcome {
                 permission_id: request.id.clone(),
                 session_id: request.session_id.clone(),
@@ -372,7 +373,9 @@ impl Governor {
             },
             None => no_action_outcome(request),
         };
+        apply_budget_status(&mut outcome, job_id, self.cost.job_status(job_id));
 
+        let job = self.job_mut(job_id)?;
         job.log.record(DecisionRecord {
             time_ms: now_ms(),
             job_id: job_id.to_string(),
@@ -559,8 +562,26 @@ fn strictest_index(verdicts: &[ActionVerdict]) -> usize {
     best
 }
 
-/// A request that classified to nothing is held: nothing was understood, so
-/// nothing can be approved.
+/// Holds every request of a job that a budget paused, and denies every
+/// request of a job that a budget killed: the monitor aborts their sessions,
+/// but requests already in flight must not slip through.
+fn apply_budget_status(outcome: &mut PermissionOutcome, job_id: &str, status: Option<JobStatus>) {
+    let (decision, rule, state) = match status {
+        Some(JobStatus::Paused) => (Decision::AskUser, "budget.paused", "paused"),
+        Some(JobStatus::Killed) => (Decision::Deny, "budget.killed", "killed"),
+        Some(JobStatus::Running) | None => return,
+    };
+    if outcome.decision >= decision {
+        return;
+    }
+    outcome.decision = decision;
+    outcome.reason = format!("job \"{job_id}\" is {state} by its budget, so \"{}\" is {}", outcome.permission, decision.as_str());
+    outcome.layer = "budget".to_string();
+    outcome.rule = rule.to_string();
+}
+
+/// Builds the outcome of a request that classified to nothing. It is held,
+/// because nothing was understood, so nothing can be approved.
 fn no_action_outcome(request: &PermissionRequest) -> PermissionOutcome {
     PermissionOutcome {
         permission_id: request.id.clone(),
@@ -610,7 +631,7 @@ fn plan_budget(config: &ConfigFile) -> Option<&crate::budget::BudgetConfig> {
     config.budget.as_ref()
 }
 
-/// The job's budget: its override's, else the plan's `jobs.<id>` section's.
+/// Returns the job's budget: its override's, else the plan's `jobs.<id>` section's.
 fn job_budget(plan: Option<&ConfigFile>, registration: &JobRegistration) -> Option<crate::budget::BudgetConfig> {
     let from_override = registration.policy.as_ref().and_then(|section| section.budget.clone());
     let from_plan = plan.and_then(|config| config.jobs.get(&registration.job_id)).and_then(|section| section.budget.clone());

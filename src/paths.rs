@@ -181,10 +181,23 @@ pub fn normalize(path: &str, cwd: &Path, home: Option<&Path>) -> PathBuf {
 /// non-Windows host are returned as they are.
 pub fn resolve(path: &Path) -> PathBuf {
     let mut hops_left = MAX_SYMLINK_HOPS;
-    resolve_with_budget(path, &mut hops_left)
+    resolve_with_budget(path, 0, &mut hops_left)
 }
 
-fn resolve_with_budget(path: &Path, hops_left: &mut usize) -> PathBuf {
+/// Like [`resolve`], but checks only the components below `base` when `path`
+/// lies inside it. `base` must already be resolved (a job's worktree is, at
+/// registration), so its own components need no file-system call again.
+pub fn resolve_below(path: &Path, base: &Path) -> PathBuf {
+    let Some(relative) = relative_to(path, base) else {
+        return resolve(path);
+    };
+    let base_depth = path.components().count().saturating_sub(relative.components().count()).saturating_sub(1);
+    let mut hops_left = MAX_SYMLINK_HOPS;
+    resolve_with_budget(path, base_depth, &mut hops_left)
+}
+
+/// Resolves `path`, taking its first `trusted` named components as resolved.
+fn resolve_with_budget(path: &Path, trusted: usize, hops_left: &mut usize) -> PathBuf {
     let text = path.to_string_lossy();
     let parts = match split_absolute(&text) {
         Some(parts) if !parts.windows || cfg!(windows) => parts,
@@ -200,6 +213,10 @@ fn resolve_with_budget(path: &Path, hops_left: &mut usize) -> PathBuf {
         index += 1;
         let mut next = current.clone();
         next.names.push(name.clone());
+        if index <= trusted {
+            current = next;
+            continue;
+        }
         let candidate = next.to_path();
         let Ok(metadata) = fs::symlink_metadata(&candidate) else {
             current.names.extend(names.iter().skip(index - 1).cloned());
@@ -215,7 +232,7 @@ fn resolve_with_budget(path: &Path, hops_left: &mut usize) -> PathBuf {
             continue;
         };
         let joined = normalize(&target.to_string_lossy(), &current.to_path(), None);
-        let resolved = resolve_with_budget(&joined, hops_left);
+        let resolved = resolve_with_budget(&joined, 0, hops_left);
         let resolved_text = resolved.to_string_lossy();
         match split_absolute(&resolved_text) {
             Some(resolved_parts) => current = resolved_parts,
@@ -399,6 +416,25 @@ mod tests {
         assert_eq!(not_yet, outside.join("new/file.txt"));
         assert!(!is_inside(&not_yet, &worktree));
         assert!(is_inside(&resolve(&worktree.join("plain/file")), &worktree));
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn resolve_below_follows_links_under_base() {
+        let root = temp_dir("below");
+        let worktree = root.join("job");
+        let outside = root.join("outside");
+        fs::create_dir_all(worktree.join("src")).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        std::os::unix::fs::symlink(&outside, worktree.join("src/link")).unwrap();
+
+        assert_eq!(resolve_below(&worktree.join("src/link/f"), &worktree), outside.join("f"));
+        assert_eq!(resolve_below(&worktree.join("src/a.rs"), &worktree), worktree.join("src/a.rs"));
+        assert_eq!(resolve_below(&worktree, &worktree), worktree);
+        // Outside the base, every component is checked as `resolve` does.
+        let through = root.join("job/src/link/g");
+        assert_eq!(resolve_below(&through, &outside), outside.join("g"));
         fs::remove_dir_all(&root).unwrap();
     }
 

@@ -55,6 +55,19 @@ fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
     expected.iter().map(|(permission, decision)| (permission.to_string(), decision.to_string())).collect()
 }
 
+/// Expected decisions of the derived fixtures, which re-shape the requests of
+/// edit-inside, write-outside, bash-compound, npm-install, webfetch and cd-parent.
+const DERIVED: &[(&str, &str)] = &[
+    ("edit", "auto-approve"),
+    ("edit", "auto-approve"),
+    ("external_directory", "deny"),
+    ("bash", "auto-approve"),
+    ("bash", "ask-user"),
+    ("webfetch", "deny"),
+    ("external_directory", "ask-user"),
+    ("bash", "ask-user"),
+];
+
 /// Expected (permission, decision) pairs of each capture under the default policy.
 const EXPECTED: [(&str, &[(&str, &str)]); 15] = [
     ("edit-inside", &[("edit", "auto-approve"), ("edit", "auto-approve")]),
@@ -73,32 +86,8 @@ const EXPECTED: [(&str, &[(&str, &str)]); 15] = [
     ("mcp-tool", &[("probe_echo", "auto-approve")]),
     // Hand-made from the captures above in the v2 and legacy shapes, which
     // OpenCode 1.18.33 does not send; fixtures/README.md says how.
-    (
-        "derived/permission-v2-asked",
-        &[
-            ("edit", "auto-approve"),
-            ("edit", "auto-approve"),
-            ("external_directory", "deny"),
-            ("bash", "auto-approve"),
-            ("bash", "ask-user"),
-            ("webfetch", "deny"),
-            ("external_directory", "ask-user"),
-            ("bash", "ask-user"),
-        ],
-    ),
-    (
-        "derived/permission-updated",
-        &[
-            ("edit", "auto-approve"),
-            ("edit", "auto-approve"),
-            ("external_directory", "deny"),
-            ("bash", "auto-approve"),
-            ("bash", "ask-user"),
-            ("webfetch", "deny"),
-            ("external_directory", "ask-user"),
-            ("bash", "ask-user"),
-        ],
-    ),
+    ("derived/permission-v2-asked", DERIVED),
+    ("derived/permission-updated", DERIVED),
 ];
 
 #[test]

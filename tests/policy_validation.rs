@@ -327,11 +327,11 @@ fn job_override_parses_alone() {
 
 #[test]
 fn documented_examples_parse_and_compile() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/policy.md");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
     let doc = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("read {path}: {error}"));
     let examples: Vec<String> =
         doc.split("```yaml\n").skip(1).filter_map(|rest| rest.split("```").next()).map(|text| text.replace("budget: { ... }", "budget: { usd: 5 }").replace("{ ... }", "{}")).collect();
-    assert_eq!(examples.len(), 2);
+    assert_eq!(examples.len(), 4);
     for example in &examples {
         let config = parse_config(example, "docs.yaml").unwrap_or_else(|d| panic!("{d:?}"));
         let compiled = CompiledPolicy::compile(Some(&config), None, &[], Path::new("/w"));

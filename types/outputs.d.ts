@@ -14,8 +14,11 @@ export type Category =
   | 'mcp_tools'
   | 'other'
 
-/** Policy layer that decided: job override, plan, global config or built-in default. */
-export type LayerName = 'job' | 'plan' | 'global' | 'default'
+/**
+ * What decided: a policy layer (job override, plan, global config or built-in
+ * default), or `budget` when a paused or killed job's request is held or denied.
+ */
+export type LayerName = 'job' | 'plan' | 'global' | 'default' | 'budget'
 
 /** The verdict on one action of a request. */
 export interface ActionVerdict {

@@ -10,6 +10,7 @@ import type * as Binding from '../../index.js'
 
 export type {
   ActionVerdict,
+  BudgetAction,
   BudgetExtension,
   Category,
   CostReport,
@@ -24,27 +25,11 @@ export type {
   JobInit,
   PermissionOutcome,
   Status,
+  TotalsReport,
 } from '../../index.js'
 
 export type Governor = Binding.Governor
 export type Reply = 'once' | 'always' | 'reject'
-
-/**
- * The fields of a budget action the monitor acts on. `index.d.ts` declares
- * only `kind` and `message`; the cost ledger adds the rest (camelCase).
- */
-export interface BudgetAction extends Binding.BudgetAction {
-  kind: string
-  scope?: 'job' | 'plan'
-  jobId?: string
-  planId?: string
-  thresholdPercent?: number
-  jobs?: string[]
-  /** Sessions to abort for `pause` and `kill`. */
-  sessions?: string[]
-  spentUsd?: number
-  capUsd?: number
-}
 
 /** Token counts as the CLI prints them. */
 export interface TokenCounts {

@@ -19,7 +19,8 @@ Usage:
       --resume-prompt (default "continue").
   mc-governance replay FILE --worktree DIR [--policy FILE] [--plan FILE] [--job ID] [--save-snapshot FILE] [--json]
       Decide every permission request in an event capture (SSE text of
-      GET /event, or JSON lines) and print the decisions and the spend.
+      GET /event, or JSON lines) and print the decisions, the budget
+      actions a --plan or --policy budget would fire, and the spend.
   mc-governance check FILE
       Validate a policy, plan or global config file; exit 1 when invalid.
   mc-governance explain --worktree DIR [--policy FILE] (--command CMD | --edit PATH | --read PATH | --fetch URL | --mcp TOOL) [--json]

@@ -1,7 +1,7 @@
 /** The offline commands: `check`, `explain`, `replay` and `report`. */
 
 import { writeFileSync } from 'node:fs'
-import { loadAddon, type ExplainInit, type Governor, type PermissionOutcome } from './addon.ts'
+import { loadAddon, type BudgetAction, type ExplainInit, type Governor, type PermissionOutcome } from './addon.ts'
 import { booleanOption, parseCommand, stringOption, UsageError, type OptionSpec } from './cli-args.ts'
 import { diagnosticLine, spendTable, table } from './format.ts'
 import { planIdOf, readInput, worktreePath } from './inputs.ts'
@@ -91,8 +91,12 @@ export interface DecisionRecord {
   layer: string
 }
 
+/** A budget action as `replay --json` prints it, with the capture line that caused it. */
+export type BudgetRecord = { type: 'budget'; line: number } & BudgetAction
+
 export interface ReplayResult {
   decisions: DecisionRecord[]
+  budget: BudgetRecord[]
   /** Capture lines skipped because they were malformed or the governor rejected them. */
   problems: CaptureProblem[]
   events: number
@@ -115,12 +119,13 @@ export function runReplay(options: ReplayOptions): ReplayResult {
   const planId = registerPlanFile(governor, options.planPath)
   governor.registerJob({ jobId, worktree: options.worktree, ...(planId === undefined ? {} : { planId }) })
 
-  const result: ReplayResult = { decisions: [], problems: [...capture.problems], events: 0, governor }
+  const result: ReplayResult = { decisions: [], budget: [], problems: [...capture.problems], events: 0, governor }
   for (const { line, event } of capture.events) {
     try {
       const outcome = governor.handleEvent(jobId, event)
       result.events += 1
       if (outcome.permission) result.decisions.push(decisionRecord(line, outcome.permission))
+      for (const action of outcome.budgetActions) result.budget.push({ type: 'budget', line, ...action })
     } catch (error) {
       result.problems.push({ line, message: `governor rejected the event: ${error instanceof Error ? error.message : String(error)}` })
     }
@@ -149,7 +154,10 @@ export function replayCommand(args: string[], out: Output, err: Output): number 
 
   const summary = summarize(result.governor.report())
   if (booleanOption(parsed, 'json')) {
-    for (const decision of result.decisions) out(JSON.stringify(decision))
+    const records: Array<DecisionRecord | BudgetRecord> = [...result.decisions, ...result.budget]
+    // Stable sort: on one line a decision comes before the budget actions.
+    records.sort((a, b) => a.line - b.line)
+    for (const record of records) out(JSON.stringify(record))
     out(JSON.stringify({ type: 'summary', ...summary, events: result.events, decisions: result.decisions.length, skippedLines: result.problems.length }))
     return 0
   }
@@ -159,6 +167,10 @@ export function replayCommand(args: string[], out: Output, err: Output): number 
       result.decisions.map((d) => [String(d.line), d.sessionId, d.permission, d.category, d.decision, d.reason]),
     ),
   )
+  if (result.budget.length > 0) {
+    out('')
+    out(table(['line', 'budget', 'message'], result.budget.map((b) => [String(b.line), b.kind, b.message])))
+  }
   out('')
   out(spendTable(spendRows(result.governor.report()), summary))
   out('')

@@ -110,12 +110,43 @@ export interface MonitorOptions {
   resumePrompt?: string
 }
 
+/**
+ * Permission ids remembered per job. OpenCode re-sends a request only while
+ * it is pending, so the newest ids are enough; older ones are forgotten to
+ * keep a long-running monitor's memory bounded.
+ */
+const MAX_HANDLED_IDS = 10_000
+
+/** A set of ids that forgets the oldest once it holds `limit` of them. */
+export class HandledIds {
+  private readonly ids = new Set<string>()
+
+  constructor(private readonly limit: number) {}
+
+  has(id: string): boolean {
+    return this.ids.has(id)
+  }
+
+  add(id: string): void {
+    if (this.ids.has(id)) return
+    this.ids.add(id)
+    if (this.ids.size > this.limit) {
+      const oldest = this.ids.values().next().value
+      if (oldest !== undefined) this.ids.delete(oldest)
+    }
+  }
+
+  get size(): number {
+    return this.ids.size
+  }
+}
+
 interface JobState {
   spec: JobSpec
   server: OpencodeServer
   backoff: Backoff
   /** Permission ids already decided or held, so a re-sent request is not handled twice. */
-  handled: Set<string>
+  handled: HandledIds
   loop?: Promise<void>
 }
 
@@ -161,7 +192,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       spec,
       server: new OpencodeServer(spec.url, spec.directory),
       backoff: new Backoff(this.backoffOptions),
-      handled: new Set(),
+      handled: new HandledIds(MAX_HANDLED_IDS),
     }
     this.jobs.set(spec.jobId, state)
     if (this.running) state.loop = this.watch(state)
@@ -379,9 +410,9 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       this.log.warn('budget action', { ...source, kind: action.kind, scope: action.scope, message: action.message })
       this.notify('budget', { ...source, action })
       if (action.kind === 'pause' || action.kind === 'kill') {
-        for (const sessionId of action.sessions ?? []) this.abortSession(source.jobId, sessionId, action.kind === 'pause')
+        for (const sessionId of action.sessions) this.abortSession(source.jobId, sessionId, action.kind === 'pause')
       } else if (action.kind === 'resume') {
-        this.resumeSessions(action.jobs ?? (source.jobId === undefined ? [] : [source.jobId]))
+        this.resumeSessions(action.jobs.length > 0 || source.jobId === undefined ? action.jobs : [source.jobId])
       }
     }
   }

@@ -43,7 +43,10 @@ export async function watchCommand(args: string[], out: Output, logger: Logger):
   let lastCost = ''
   monitor.on('decision', ({ jobId: job, outcome, reply }) => out(decisionLine(job, outcome, reply)))
   monitor.on('held', (held) => out(`held ${held.permissionId} (${held.permission}, ${held.cause}): ${held.reason}; ${STDIN_HELP}`))
-  monitor.on('budget', ({ action }) => out(`budget ${action.kind}: ${action.message}`))
+  monitor.on('budget', ({ action }) => {
+    const hint = action.kind === 'pause' ? '; type "extend USD" and press Enter to raise the cap and continue' : ''
+    out(`budget ${action.kind}: ${action.message}${hint}`)
+  })
   monitor.on('error', () => {
     // Already logged by the monitor; the listener keeps emit from throwing.
   })

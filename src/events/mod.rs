@@ -4,15 +4,18 @@
 pub mod permission;
 pub mod usage;
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt;
 
 pub use permission::{PermissionRequest, PermissionShape, ToolCall};
 pub use usage::{UsageError, UsageEvent};
 
-/// Largest event accepted, in bytes of JSON text. OpenCode's own events stay
-/// far below this (an edit's diff is the largest part); a bigger one is more
-/// likely a broken stream than a real event.
+/// Maximum event size accepted, in bytes of JSON text. An edit's diff makes
+/// the largest OpenCode events, and they stay far below this. A bigger event
+/// is more likely a broken stream than a real one.
 pub const MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
 
 /// An event the governor acts on.
@@ -79,9 +82,66 @@ pub fn parse_event_text(text: &str) -> Result<Event, EventError> {
 
     let trimmed = text.trim();
     let json = trimmed.strip_prefix("data:").map(str::trim_start).unwrap_or(trimmed);
-    let value: Value = serde_json::from_str(json)
-        .map_err(|error| EventError::new(None, format!("not valid JSON: {error}")))?;
-    parse_event(&value)
+    parse_envelope_text(json, 0)
+}
+
+/// Event types the governor acts on. Text events of any other type are
+/// recognised from their envelope alone, without building their properties.
+const GOVERNED_TYPES: [&str; 7] = [
+    "permission.asked",
+    "permission.updated",
+    "permission.v2.asked",
+    "message.updated",
+    "message.part.updated",
+    "session.created",
+    "session.updated",
+];
+
+/// The outer fields of an event, borrowed from its text.
+#[derive(Deserialize)]
+struct RawEnvelope<'a> {
+    #[serde(rename = "type", borrow, default)]
+    event_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    properties: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    payload: Option<&'a RawValue>,
+}
+
+/// Parses event text through its envelope, so only the properties of
+/// governed event types become a `Value`. `depth` counts `/global/event`
+/// wrappers, of which one is expected.
+fn parse_envelope_text(json: &str, depth: usize) -> Result<Event, EventError> {
+    let not_json = |error: serde_json::Error| EventError::new(None, format!("not valid JSON: {error}"));
+    // serde reads a struct from a JSON array too, so only objects take the
+    // envelope path. Anything else goes to the value parser, which says why
+    // it is not an event.
+    let parsed = match json.starts_with('{') {
+        true => serde_json::from_str::<RawEnvelope>(json).ok(),
+        false => None,
+    };
+    let Some(envelope) = parsed else {
+        return parse_event(&serde_json::from_str::<Value>(json).map_err(not_json)?);
+    };
+
+    let event_type = match (envelope.event_type, envelope.payload) {
+        (Some(event_type), _) => event_type,
+        (None, Some(payload)) if depth == 0 && payload.get().starts_with('{') => {
+            return parse_envelope_text(payload.get(), depth + 1);
+        }
+        (None, _) => return Err(EventError::new(None, "missing string field \"type\"")),
+    };
+    if !GOVERNED_TYPES.contains(&event_type.as_ref()) {
+        return Ok(Event::Other { event_type: event_type.into_owned() });
+    }
+
+    let properties = match envelope.properties.or(envelope.data) {
+        Some(raw) => serde_json::from_str(raw.get()).map_err(not_json)?,
+        None => Value::Null,
+    };
+    parse_typed(&event_type, &properties)
 }
 
 /// Parses one event from a JSON value. Accepts the `/event` form
@@ -94,7 +154,11 @@ pub fn parse_event(value: &Value) -> Result<Event, EventError> {
         .ok_or_else(|| EventError::new(None, "missing string field \"type\""))?;
     // `/event` carries the fields under `properties`, `/api/event` under `data`.
     let properties = envelope.get("properties").or_else(|| envelope.get("data")).unwrap_or(&Value::Null);
+    parse_typed(event_type, properties)
+}
 
+/// Parses the properties of an event of a known type.
+fn parse_typed(event_type: &str, properties: &Value) -> Result<Event, EventError> {
     match event_type {
         "permission.asked" | "permission.updated" | "permission.v2.asked" => {
             permission::parse_permission(event_type, properties).map(Event::Permission)

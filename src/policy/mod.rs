@@ -1,5 +1,5 @@
 //! The permission policy: config loading and validation, trust levels,
-//! layer merging, and evaluation of actions. `docs/policy.md` specifies the
+//! layer merging, and evaluation of actions. The README specifies the
 //! file format, rule matching and conflict rules.
 
 mod compile;

@@ -19,6 +19,8 @@ pub(crate) struct Site {
     /// normalised paths. They do not exist on disk yet, so `resolve` cannot
     /// follow them.
     pub links: Vec<(PathBuf, PathBuf)>,
+    /// The worktree, already resolved: paths below it are resolved from there.
+    pub worktree: PathBuf,
 }
 
 /// Maximum number of links from the command line followed for one path.
@@ -44,7 +46,7 @@ impl Site {
                 _ => break,
             }
         }
-        paths::resolve(&path)
+        paths::resolve_below(&path, &self.worktree)
     }
 }
 

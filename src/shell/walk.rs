@@ -343,6 +343,7 @@ impl<'c> Walker<'c> {
             cwd: place.cwd.clone(),
             home: self.context.home.clone(),
             links: self.links.clone(),
+            worktree: self.context.worktree.clone(),
         }
     }
 }
