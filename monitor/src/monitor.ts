@@ -333,6 +333,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     const jobId = state.spec.jobId
     this.log.info('event stream connected', { jobId, url: state.spec.url })
     this.notify('connected', { jobId })
+    this.track(this.catchUpUsage(state))
     // Requests asked while the stream was down produce no event on reconnect.
     this.track(
       state.server.pendingPermissions().then(
@@ -455,6 +456,45 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       for (const sessionId of paused) {
         this.log.info('prompting paused session to continue', { jobId, sessionId })
         this.track(state.server.prompt(sessionId, this.resumePrompt).catch((error: unknown) => this.reportError(jobId, error, { sessionId })))
+      }
+    }
+  }
+
+  /**
+   * Re-reads the usage of the job's known sessions and their children from
+   * the server. Steps finished while the stream was down produce no event on
+   * reconnect; the governor counts each message once, so what it saw live is
+   * not counted again.
+   */
+  private async catchUpUsage(state: JobState): Promise<void> {
+    const jobId = state.spec.jobId
+    const known = [...this.sessionJobs].filter(([, owner]) => owner === jobId).map(([sessionId]) => sessionId)
+    for (const sessionId of known) {
+      try {
+        const children = await state.server.childSessions(sessionId)
+        for (const child of children) {
+          if (typeof child.id === 'string' && !this.sessionJobs.has(child.id)) this.sessionJobs.set(child.id, jobId)
+        }
+      } catch (error) {
+        this.reportError(jobId, error, { sessionId })
+      }
+    }
+
+    const sessions = [...this.sessionJobs].filter(([, owner]) => owner === jobId).map(([sessionId]) => sessionId)
+    for (const sessionId of sessions) {
+      let messages: Awaited<ReturnType<OpencodeServer['messages']>>
+      try {
+        messages = await state.server.messages(sessionId)
+      } catch (error) {
+        this.reportError(jobId, error, { sessionId })
+        continue
+      }
+      for (const { info, parts } of messages) {
+        if (info.role !== 'assistant') continue
+        for (const part of parts) {
+          if (part.type === 'step-finish') this.dispatch(state, { type: 'message.part.updated', properties: { sessionID: sessionId, part } })
+        }
+        this.dispatch(state, { type: 'message.updated', properties: { sessionID: sessionId, info } })
       }
     }
   }

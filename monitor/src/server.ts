@@ -117,6 +117,13 @@ export class OpencodeServer {
     return (result.data ?? []) as Array<Record<string, unknown>>
   }
 
+  /** Lists a session's messages with their parts (`GET /session/{id}/message`). */
+  async messages(sessionId: string): Promise<Array<{ info: Record<string, unknown>; parts: Array<Record<string, unknown>> }>> {
+    const result = await this.client.session.messages({ sessionID: sessionId })
+    check(`list messages of session ${sessionId}`, result)
+    return (result.data ?? []) as Array<{ info: Record<string, unknown>; parts: Array<Record<string, unknown>> }>
+  }
+
   /** Queues a text prompt on a session (`POST /session/{id}/prompt_async`). */
   async prompt(sessionId: string, text: string): Promise<void> {
     const result = await this.client.session.promptAsync({ sessionID: sessionId, parts: [{ type: 'text', text }] })
