@@ -30,6 +30,8 @@ const PROXY_PORT = 4964
 
 /** Reconnect delays without jitter, so the test can check the sequence: 100, 200, 400, 800, 800, ... ms. */
 const BACKOFF = { initialMs: 100, maxMs: 800, jitter: 0 }
+/** A restarting server can leave a connection unanswered; give up on it after this many ms. */
+const CONNECT_TIMEOUT_MS = 3000
 const STEP_USAGE = { promptTokens: 1000, completionTokens: 50, cachedTokens: 200 }
 
 function bash(command: string) {
@@ -86,7 +88,7 @@ function lastTurnForwarded(script: string, turn: number): number | undefined {
 /** A governed job: its own governor and monitor, with the event log. */
 function governedJob(jobId: string, url: string, worktree: string): { governor: Governor; monitor: Monitor; log: MonitorLog } {
   const governor = new (loadAddon().Governor)()
-  const monitor = new Monitor({ governor, logger: silentLogger, backoff: BACKOFF })
+  const monitor = new Monitor({ governor, logger: silentLogger, backoff: BACKOFF, connectTimeoutMs: CONNECT_TIMEOUT_MS })
   teardown.add(monitor, (m) => m.stop())
   const log = new MonitorLog(monitor)
   monitor.addJob({ jobId, url, worktree })
@@ -127,8 +129,8 @@ describe('server killed between steps', () => {
 
     // The first step has run; the second waits for the model when the server dies.
     await holds.restart.arrived.promise
-    await opencode.crash()
     times.crashed = Date.now()
+    await opencode.crash()
     holds.restart.release.open()
     await job.log.until('three failed reconnects', () => job.log.reconnects.length >= 3)
 
@@ -148,7 +150,7 @@ describe('server killed between steps', () => {
   it('reconnects with growing delays', () => {
     expect(job.log.reconnects.map((event) => event.attempt)).toEqual(job.log.reconnects.map((_, index) => index + 1))
     expectBackoff(job.log.reconnects.map((event) => event.delayMs))
-    expect(job.log.reconnects.every((event) => event.at >= times.crashed - 50)).toBe(true)
+    expect(job.log.reconnects.every((event) => event.at >= times.crashed)).toBe(true)
   })
 
   it('keeps the session in the data folder', async () => {
@@ -257,7 +259,7 @@ describe('event stream cut while the agent works', () => {
 // drop the stream, hang a reconnect, and serve the messages of the gap.
 describe('fake server drops and hangs the stream', () => {
   const FAKE_PORT = 4970
-  const CONNECT_TIMEOUT_MS = 1000
+  const FAKE_CONNECT_TIMEOUT_MS = 1000
   const SESSION = 'ses_fake'
   const seenLive = assistantMessage('msg_live', 1000, 0.00321)
   const missed = assistantMessage('msg_missed', 2000, 0.00642)
@@ -270,7 +272,7 @@ describe('fake server drops and hangs the stream', () => {
     const fake = http.createServer((req, res) => {
       const path = (req.url ?? '').split('?')[0]
       if (path === '/event') return streamEvents(res)
-      if (path === '/permission') return json(res, [])
+      if (path === '/permission' || path === `/session/${SESSION}/children`) return json(res, [])
       if (path === `/session/${SESSION}/message`) return json(res, [{ info: { id: 'msg_user', sessionID: SESSION, role: 'user' }, parts: [] }, { info: seenLive, parts: [] }, { info: missed, parts: [] }])
       json(res, { error: `no route for ${path}` }, 404)
     })
@@ -282,7 +284,7 @@ describe('fake server drops and hangs the stream', () => {
     })
 
     governor = new (loadAddon().Governor)()
-    const monitor = new Monitor({ governor, logger: silentLogger, backoff: BACKOFF, connectTimeoutMs: CONNECT_TIMEOUT_MS })
+    const monitor = new Monitor({ governor, logger: silentLogger, backoff: BACKOFF, connectTimeoutMs: FAKE_CONNECT_TIMEOUT_MS })
     teardown.add(monitor, (m) => m.stop())
     log = new MonitorLog(monitor)
     monitor.addJob({ jobId: 'fake', url: `http://127.0.0.1:${FAKE_PORT}`, worktree: worktrees.drop.dir })
@@ -307,8 +309,12 @@ describe('fake server drops and hangs the stream', () => {
 
   it('retries a connection that never answers', () => {
     expect(connects).toHaveLength(3)
-    expect(log.reconnects.map((event) => event.reason)[1]).toBe(`no event within ${CONNECT_TIMEOUT_MS} ms of connecting`)
-    expect(connects[2] - connects[1]).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS)
+    expect(log.reconnects.map((event) => event.reason)[1]).toBe(`no event within ${FAKE_CONNECT_TIMEOUT_MS} ms of connecting`)
+    expect(connects[2] - connects[1]).toBeGreaterThanOrEqual(FAKE_CONNECT_TIMEOUT_MS)
+  })
+
+  it('reports no monitor errors', () => {
+    expect(log.errors).toEqual([])
   })
 
   it('counts messages from the gap once', () => {

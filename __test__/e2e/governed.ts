@@ -107,7 +107,8 @@ export interface ServerTotals {
   /**
    * Sum over the assistant messages of `GET /session/{id}/message`.
    * `roundedMicros` sums each message's cost rounded to whole micro-dollars,
-   * the unit the governor's ledger keeps.
+   * the unit the governor's ledger keeps. `count` is the number of messages
+   * with any tokens: a step cut short before the model answered has none.
    */
   messages: { tokens: Tokens; costUsd: number; roundedMicros: number; count: number }
   /** `tokens` and `cost` of `GET /session/{id}`. */
@@ -130,8 +131,8 @@ export async function serverTotals(url: string, sessionId: string): Promise<Serv
   let count = 0
   for (const { info: message } of messages) {
     if (message.role !== 'assistant' || !message.tokens) continue
-    count += 1
     const tokens = tokensOf(message.tokens)
+    if (Object.values(tokens).some((value) => value > 0)) count += 1
     for (const key of Object.keys(sum) as Array<keyof Tokens>) sum[key] += tokens[key]
     costUsd += message.cost ?? 0
     roundedMicros += Math.round((message.cost ?? 0) * 1_000_000)

@@ -108,6 +108,14 @@ export interface MonitorOptions {
    * a resume is only emitted as a `budget` event.
    */
   resumePrompt?: string
+  /**
+   * Milliseconds a new connection may take to deliver its first event before
+   * it is closed and retried. While it starts, OpenCode 1.18.33 accepts
+   * connections for a few hundred milliseconds and never responds to requests
+   * sent on them, so without a deadline a reconnect can wait forever.
+   * Default 10 000.
+   */
+  connectTimeoutMs?: number
 }
 
 /**
@@ -168,6 +176,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private readonly backoffOptions: BackoffOptions
   private readonly jobsRegistered: boolean
   private readonly resumePrompt: string | undefined
+  private readonly connectTimeoutMs: number
   /** Sessions aborted by a `pause`, per job, to prompt again on `resume`. */
   private readonly pausedSessions = new Map<string, Set<string>>()
   private readonly jobs = new Map<string, JobState>()
@@ -185,6 +194,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     this.backoffOptions = options.backoff ?? {}
     this.jobsRegistered = options.jobsRegistered ?? false
     this.resumePrompt = options.resumePrompt
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
   }
 
   /** Registers a job with the governor and, if the monitor runs, starts watching it. */
@@ -305,11 +315,21 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     const jobId = state.spec.jobId
     let streamError: unknown
     const openedAt = Date.now()
+    // One controller per connection: stopping the monitor or the first-event deadline closes it.
+    const connection = new AbortController()
+    const close = () => connection.abort()
+    signal.addEventListener('abort', close, { once: true })
+    let timedOut = false
+    const deadline = setTimeout(() => {
+      timedOut = true
+      close()
+    }, this.connectTimeoutMs)
     try {
-      const stream = await state.server.subscribe(signal, (error) => {
+      const stream = await state.server.subscribe(connection.signal, (error) => {
         streamError = error
       })
       for await (const event of stream) {
+        clearTimeout(deadline)
         if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
           // The SDK yields the raw text when a data field is not JSON.
           this.log.warn('skipped an event that is not a JSON object with a "type"', { jobId, data: String(event).slice(0, 80) })
@@ -320,9 +340,13 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       }
     } catch (error) {
       streamError = error
+    } finally {
+      clearTimeout(deadline)
+      signal.removeEventListener('abort', close)
     }
     state.backoff.recordUptime(Date.now() - openedAt)
     if (signal.aborted) return 'stopped'
+    if (timedOut) streamError = `no event within ${this.connectTimeoutMs} ms of connecting`
     if (streamError === undefined) return 'stream closed by server'
     const message = errorMessage(streamError)
     this.log.error('event stream failed', { jobId, url: state.spec.url, error: message })
