@@ -262,7 +262,7 @@ fn compile_category(category: Category, parts: &[Part], home: Option<&Path>, dia
         Err(errors) => {
             for (id, error) in errors {
                 diagnostics.push(Diagnostic {
-                    source: sources.get(id).map_or_else(String::new, |source| source.to_string()),
+                    source: sources.get(id).map_or_else(|| "<policy>".to_string(), |source| source.to_string()),
                     line: None,
                     column: None,
                     path: format!("permissions.{}.rules", category.as_str()),

@@ -8,6 +8,10 @@ use globset::{Candidate, Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use crate::decision::{Action, Category};
 use crate::shell::CommandPattern;
 
+/// The rule id reported when a whole glob set fails to build, which no
+/// single rule causes.
+const SET_ERROR: usize = usize::MAX;
+
 /// The syntax of a category's rule patterns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PatternKind {
@@ -201,9 +205,9 @@ fn build_path(patterns: &[(&str, usize)], home: Option<&Path>, errors: &mut Vec<
             Err(error) => errors.push((*id, error)),
         }
     }
-    let absolute = absolute.build().map_err(|error| errors.push((0, error))).ok()?;
-    let anywhere = anywhere.build().map_err(|error| errors.push((0, error))).ok()?;
-    let worktree = worktree.build().map_err(|error| errors.push((0, error))).ok()?;
+    let absolute = absolute.build().map_err(|error| errors.push((SET_ERROR, error))).ok()?;
+    let anywhere = anywhere.build().map_err(|error| errors.push((SET_ERROR, error))).ok()?;
+    let worktree = worktree.build().map_err(|error| errors.push((SET_ERROR, error))).ok()?;
     Some(Matcher::Path { absolute, anywhere, worktree })
 }
 
@@ -217,8 +221,8 @@ fn build_network(patterns: &[(&str, usize)], errors: &mut Vec<(usize, PatternErr
             Err(error) => errors.push((*id, error)),
         }
     }
-    let host = host.build().map_err(|error| errors.push((0, error))).ok()?;
-    let url = url.build().map_err(|error| errors.push((0, error))).ok()?;
+    let host = host.build().map_err(|error| errors.push((SET_ERROR, error))).ok()?;
+    let url = url.build().map_err(|error| errors.push((SET_ERROR, error))).ok()?;
     Some(Matcher::Network { host, url })
 }
 
@@ -230,7 +234,7 @@ fn build_name(patterns: &[(&str, usize)], errors: &mut Vec<(usize, PatternError)
             Err(error) => errors.push((*id, error)),
         }
     }
-    names.build().map_err(|error| errors.push((0, error))).ok().map(Matcher::Name)
+    names.build().map_err(|error| errors.push((SET_ERROR, error))).ok().map(Matcher::Name)
 }
 
 fn build_command(patterns: &[(&str, usize)], errors: &mut Vec<(usize, PatternError)>) -> Matcher {
