@@ -4,7 +4,7 @@
 /** A permission decision, ordered from loosest to strictest. */
 export type Decision = 'auto-approve' | 'ask-user' | 'deny'
 
-/** What kind of access an action needs; the policy file's category keys. */
+/** The kind of access an action needs, as the policy file's category keys. */
 export type Category =
   | 'file_edit'
   | 'file_read'
@@ -15,7 +15,7 @@ export type Category =
   | 'other'
 
 /**
- * What decided: a policy layer (job override, plan, global config or built-in
+ * The decider: a policy layer (job override, plan, global config or built-in
  * default), or `budget` when a paused or killed job's request is held or denied.
  */
 export type LayerName = 'job' | 'plan' | 'global' | 'default' | 'budget'
@@ -37,7 +37,7 @@ export interface ActionVerdict {
 export interface PermissionOutcome {
   permissionId: string
   sessionId: string
-  /** What OpenCode asked for: `edit`, `bash`, `webfetch`, `external_directory`, a tool name, ... */
+  /** The permission OpenCode requested: `edit`, `bash`, `webfetch`, `external_directory`, a tool name, ... */
   permission: string
   category: Category
   decision: Decision
@@ -55,14 +55,14 @@ export interface EventOutcome {
   budgetActions: BudgetAction[]
 }
 
-/** Why a hypothetical request would get its decision. */
+/** The reasons for the decision a hypothetical request would get. */
 export interface Explanation {
   decision: Decision
   category: Category
   rule: string
   layer: LayerName
   reason: string
-  /** What the analysis found, one readable line per effect. */
+  /** Effects found by the analysis, one readable line each. */
   effects: string[]
   actions: ActionVerdict[]
 }
@@ -153,7 +153,7 @@ export interface TotalsReport {
   costUsd: number
   reportedUsd: number
   estimatedUsd: number
-  /** Where `costUsd` comes from; `unpriced` means some tokens have no price at all. */
+  /** Source of `costUsd`. `unpriced` means some tokens have no price at all. */
   costSource: 'reported' | 'estimated' | 'mixed' | 'unpriced'
   unpricedTokens: number
   requests: number

@@ -8,12 +8,12 @@ use crate::paths;
 use crate::shell::{self, Effect, ShellContext, SubCommand};
 use std::path::{Path, PathBuf};
 
-/// Longest shell command analysed, in bytes. A longer one is opaque: the
-/// agent's commands are rarely over a few hundred bytes, and parsing
-/// unbounded input inside the event handler would stall the monitor.
+/// Maximum length of a shell command analysed, in bytes. A longer one is
+/// opaque, because parsing unbounded input inside the event handler would
+/// stall the monitor. An agent's commands are rarely over a few hundred bytes.
 pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
 
-/// Where the job runs: the facts classification needs besides the request.
+/// The job's facts that classification needs besides the request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobContext {
     /// Absolute, normalised worktree path with symlinks resolved.
@@ -24,7 +24,7 @@ pub struct JobContext {
 
 /// Tools whose `external_directory` requests are about reading files.
 const READ_TOOLS: [&str; 4] = ["read", "glob", "grep", "list"];
-/// Permissions OpenCode asks for that fall outside the file, shell, network
+/// Permissions OpenCode requests that fall outside the file, shell, network
 /// and MCP categories.
 const OTHER_PERMISSIONS: [&str; 8] =
     ["task", "skill", "todowrite", "todoread", "doom_loop", "lsp", "question", "plan_exit"];
@@ -45,7 +45,7 @@ pub fn classify(request: &PermissionRequest, tool_call: Option<&ToolCall>, job: 
         "websearch" | "codesearch" => network_actions(request, "query"),
         _ if OTHER_PERMISSIONS.contains(&permission) => vec![other_action(request)],
         // MCP tools are named `<server>_<tool>`; a name without a server
-        // prefix is no MCP tool OpenCode knows.
+        // prefix is not an MCP tool.
         _ if permission.contains('_') => vec![mcp_action(request)],
         _ => vec![other_action(request)],
     }
@@ -94,12 +94,12 @@ fn scope_of(path: &Path, job: &JobContext) -> Scope {
     }
 }
 
-/// OpenCode asks `external_directory` before a tool touches a path outside
+/// OpenCode requests `external_directory` before a tool touches a path outside
 /// the project. The tool call decides the category; without it the request is
 /// taken as an edit, the strictest file category.
 fn external_directory_actions(request: &PermissionRequest, tool_call: Option<&ToolCall>, job: &JobContext) -> Vec<Action> {
-    // OpenCode 1.18 puts the command in the metadata when the shell tool asks;
-    // the tool call's input is the fallback for versions that do not.
+    // OpenCode 1.18 puts the command in the metadata of a shell tool's
+    // request. The tool call's input is the fallback for versions that do not.
     if let Some(command) = request.metadata_str("command") {
         return shell_actions(command, shell_cwd(tool_call, job), job);
     }
@@ -149,7 +149,7 @@ fn bash_command(request: &PermissionRequest) -> String {
     request.patterns.join("\n")
 }
 
-/// The shell tool's `workdir` input, else the worktree.
+/// Returns the shell tool's `workdir` input, else the worktree.
 fn shell_cwd(tool_call: Option<&ToolCall>, job: &JobContext) -> PathBuf {
     let workdir = tool_call.and_then(|call| call.input.get("workdir")).and_then(|value| value.as_str());
     match workdir {

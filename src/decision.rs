@@ -45,7 +45,7 @@ pub enum Category {
     NetworkAccess,
     InstallPackages,
     McpTools,
-    /// A permission OpenCode asks for that none of the categories above covers
+    /// A permission OpenCode requests that none of the categories above covers
     /// (for example `doom_loop` or `task`).
     Other,
 }
@@ -96,7 +96,7 @@ pub struct Action {
     /// The analysed sub-command for shell and install actions, which shell
     /// rules match against.
     pub command: Option<crate::shell::SubCommand>,
-    /// Why this action cannot be read statically, if it cannot. An opaque
-    /// action is never auto-approved, whatever the rules say.
+    /// The reason this action cannot be read statically, if it cannot. An
+    /// opaque action is never auto-approved, whatever the rules decide.
     pub opaque: Option<String>,
 }

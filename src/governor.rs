@@ -362,6 +362,7 @@ impl Governor {
         let actions = classify::classify(request, tool_call, &job.context);
         let verdicts = evaluate_all(&job.policy, &actions);
         let strictest = strictest_index(&verdicts);
+        let target = verdicts.get(strictest).map(|verdict| verdict.target.clone()).unwrap_or_default();
 
         let mut outcome = match verdicts.get(strictest) {
             Some(deciding) => PermissionOutcome {
@@ -373,10 +374,11 @@ impl Governor {
                 reason: deciding.reason.clone(),
                 layer: deciding.layer.clone(),
                 rule: deciding.rule.clone(),
-                actions: verdicts.clone(),
+                actions: Vec::new(),
             },
             None => no_action_outcome(request),
         };
+        outcome.actions = verdicts;
         apply_budget_status(&mut outcome, job_id, self.cost.job_status(job_id));
 
         let job = self.job_mut(job_id)?;
@@ -387,7 +389,7 @@ impl Governor {
             permission_id: request.id.clone(),
             permission: request.permission.clone(),
             category: outcome.category,
-            target: verdicts.get(strictest).map(|verdict| verdict.target.clone()).unwrap_or_default(),
+            target,
             layer: outcome.layer.clone(),
             rule: outcome.rule.clone(),
             decision: outcome.decision,

@@ -120,12 +120,12 @@ export interface MonitorOptions {
 
 /**
  * Permission ids remembered per job. OpenCode re-sends a request only while
- * it is pending, so the newest ids are enough; older ones are forgotten to
- * keep a long-running monitor's memory bounded.
+ * it is pending, so the newest ids are enough. Older ones are dropped to keep
+ * a long-running monitor's memory bounded.
  */
 const MAX_HANDLED_IDS = 10_000
 
-/** A set of ids that forgets the oldest once it holds `limit` of them. */
+/** A set of ids that drops the oldest once it contains `limit` of them. */
 export class HandledIds {
   private readonly ids = new Set<string>()
 
@@ -487,7 +487,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   /**
    * Re-reads the usage of the job's known sessions and their children from
    * the server. Steps finished while the stream was down produce no event on
-   * reconnect; the governor counts each message once, so what it saw live is
+   * reconnect. The governor counts each message once, so what it saw live is
    * not counted again.
    */
   private async catchUpUsage(state: JobState): Promise<void> {
