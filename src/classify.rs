@@ -105,7 +105,7 @@ fn external_directory_actions(request: &PermissionRequest, tool_call: Option<&To
     }
     let tool = tool_call.map(|call| call.tool.as_str()).unwrap_or("");
     if tool == "bash" {
-        let command = tool_call.and_then(|call| call.input.get("command")).and_then(|value| value.as_str());
+        let command = tool_call.and_then(|call| call.input.command.as_deref());
         return shell_actions(command.unwrap_or(""), shell_cwd(tool_call, job), job);
     }
 
@@ -151,7 +151,7 @@ fn bash_command(request: &PermissionRequest) -> String {
 
 /// Returns the shell tool's `workdir` input, else the worktree.
 fn shell_cwd(tool_call: Option<&ToolCall>, job: &JobContext) -> PathBuf {
-    let workdir = tool_call.and_then(|call| call.input.get("workdir")).and_then(|value| value.as_str());
+    let workdir = tool_call.and_then(|call| call.input.workdir.as_deref());
     match workdir {
         Some(dir) if !dir.is_empty() => resolved_path(dir, &job.worktree, job),
         _ => job.worktree.clone(),
@@ -296,7 +296,7 @@ fn truncate(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{parse_event, Event};
+    use crate::events::{parse_event, Event, ToolInput};
     use serde_json::{json, Value};
 
     fn job() -> JobContext {
@@ -317,7 +317,10 @@ mod tests {
     }
 
     fn tool_call(tool: &str, input: Value) -> ToolCall {
-        let Value::Object(input) = input else { panic!("input must be an object") };
+        let input = ToolInput {
+            command: input.get("command").and_then(Value::as_str).map(str::to_string),
+            workdir: input.get("workdir").and_then(Value::as_str).map(str::to_string),
+        };
         ToolCall { session_id: "ses_1".into(), message_id: "msg_1".into(), call_id: "call_1".into(), tool: tool.into(), input }
     }
 

@@ -1,6 +1,7 @@
 //! OpenCode server events: the envelope, permission requests and tool calls.
 //! Usage events (messages, step parts, sessions) are read by `usage`.
 
+mod borrowed;
 pub mod permission;
 pub mod usage;
 
@@ -10,7 +11,7 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 
-pub use permission::{PermissionRequest, PermissionShape, ToolCall};
+pub use permission::{PermissionMetadata, PermissionRequest, PermissionShape, ToolCall, ToolInput};
 pub use usage::{UsageError, UsageEvent};
 
 /// Maximum event size accepted, in bytes of JSON text. An edit's diff makes
@@ -85,6 +86,20 @@ pub fn parse_event_text(text: &str) -> Result<Event, EventError> {
     parse_envelope_text(json, 0)
 }
 
+/// Parses event text like [`parse_event_text`], but always through a
+/// `serde_json::Value`, never through the borrowed reader. Both must return
+/// the same result for every text; tests and fuzzing compare them.
+#[doc(hidden)]
+pub fn parse_event_text_by_value(text: &str) -> Result<Event, EventError> {
+    if text.len() > MAX_EVENT_BYTES {
+        return parse_event_text(text);
+    }
+    let trimmed = text.trim();
+    let json = trimmed.strip_prefix("data:").map(str::trim_start).unwrap_or(trimmed);
+    let not_json = |error: serde_json::Error| EventError::new(None, format!("not valid JSON: {error}"));
+    parse_event(&serde_json::from_str::<Value>(json).map_err(not_json)?)
+}
+
 /// Event types the governor acts on. Text events of any other type are
 /// recognised from their envelope alone, without building their properties.
 const GOVERNED_TYPES: [&str; 7] = [
@@ -110,8 +125,9 @@ struct RawEnvelope<'a> {
     payload: Option<&'a RawValue>,
 }
 
-/// Parses event text through its envelope, so only the properties of
-/// governed event types become a `Value`. `depth` counts `/global/event`
+/// Parses event text through its envelope: the properties of governed event
+/// types are read by `borrowed`, and become a `Value` only when that reader
+/// declines them. `depth` counts `/global/event`
 /// wrappers, of which one is expected.
 fn parse_envelope_text(json: &str, depth: usize) -> Result<Event, EventError> {
     let not_json = |error: serde_json::Error| EventError::new(None, format!("not valid JSON: {error}"));
@@ -137,7 +153,11 @@ fn parse_envelope_text(json: &str, depth: usize) -> Result<Event, EventError> {
         return Ok(Event::Other { event_type: event_type.into_owned() });
     }
 
-    let properties = match envelope.properties.or(envelope.data) {
+    let raw = envelope.properties.or(envelope.data);
+    if let Some(event) = raw.and_then(|raw| borrowed::parse(&event_type, raw.get())) {
+        return Ok(event);
+    }
+    let properties = match raw {
         Some(raw) => serde_json::from_str(raw.get()).map_err(not_json)?,
         None => Value::Null,
     };

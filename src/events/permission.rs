@@ -38,7 +38,7 @@ pub struct PermissionRequest {
     pub permission: String,
     /// Targets as OpenCode lists them (`pattern`/`patterns`/`resources`).
     pub patterns: Vec<String>,
-    pub metadata: Map<String, Value>,
+    pub metadata: PermissionMetadata,
     /// The legacy shape's title, which carries the command for `bash`.
     pub title: Option<String>,
     pub message_id: Option<String>,
@@ -47,8 +47,77 @@ pub struct PermissionRequest {
 
 impl PermissionRequest {
     /// Returns a string field of the metadata, if present and a string.
+    /// Only the keys of [`PermissionMetadata`] are kept; any other key is `None`.
     pub fn metadata_str(&self, key: &str) -> Option<&str> {
-        self.metadata.get(key).and_then(Value::as_str)
+        self.metadata.get(key)
+    }
+}
+
+/// The metadata strings the classifier reads. Everything else a request's
+/// metadata holds (an edit's whole diff, for one) is dropped while parsing,
+/// so it is neither copied nor kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PermissionMetadata {
+    /// `filepath`: the absolute file of an edit or read request.
+    pub filepath: Option<String>,
+    /// `filePath`: the legacy shape's spelling of `filepath`.
+    pub file_path: Option<String>,
+    /// `parentDir`: the directory of an `external_directory` request.
+    pub parent_dir: Option<String>,
+    /// `command`: the shell command of a `bash` or `external_directory` request.
+    pub command: Option<String>,
+    /// `url`: the address of a `webfetch` request.
+    pub url: Option<String>,
+    /// `query`: the search text of a `websearch` or `codesearch` request.
+    pub query: Option<String>,
+}
+
+impl PermissionMetadata {
+    /// The metadata keys kept, as OpenCode spells them.
+    pub const KEYS: [&'static str; 6] = ["filepath", "filePath", "parentDir", "command", "url", "query"];
+
+    /// Returns the field OpenCode names `key`, if it was a string.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        let field = match key {
+            "filepath" => &self.filepath,
+            "filePath" => &self.file_path,
+            "parentDir" => &self.parent_dir,
+            "command" => &self.command,
+            "url" => &self.url,
+            "query" => &self.query,
+            _ => return None,
+        };
+        field.as_deref()
+    }
+
+    /// Sets the field OpenCode names `key`; other keys are ignored.
+    pub fn set(&mut self, key: &str, value: String) {
+        let field = match key {
+            "filepath" => &mut self.filepath,
+            "filePath" => &mut self.file_path,
+            "parentDir" => &mut self.parent_dir,
+            "command" => &mut self.command,
+            "url" => &mut self.url,
+            "query" => &mut self.query,
+            _ => return,
+        };
+        *field = Some(value);
+    }
+
+    /// Tells whether no kept key was present.
+    pub fn is_empty(&self) -> bool {
+        *self == PermissionMetadata::default()
+    }
+
+    /// Keeps the string values of the known keys of a metadata object.
+    fn from_map(map: &Map<String, Value>) -> PermissionMetadata {
+        let mut metadata = PermissionMetadata::default();
+        for key in PermissionMetadata::KEYS {
+            if let Some(Value::String(text)) = map.get(key) {
+                metadata.set(key, text.clone());
+            }
+        }
+        metadata
     }
 }
 
@@ -61,7 +130,16 @@ pub struct ToolCall {
     pub message_id: String,
     pub call_id: String,
     pub tool: String,
-    pub input: Map<String, Value>,
+    pub input: ToolInput,
+}
+
+/// The tool input fields the classifier reads, kept when they are strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolInput {
+    /// A shell tool's command.
+    pub command: Option<String>,
+    /// A shell tool's working directory.
+    pub workdir: Option<String>,
 }
 
 /// Parses the `properties` of a permission event of the given type.
@@ -124,8 +202,11 @@ pub fn parse_tool_call(properties: &Value) -> Result<ToolCall, EventError> {
     let part = properties.get("part").unwrap_or(&Value::Null);
     let fields = Fields::new(event_type, part)?;
     let input = match part.get("state").and_then(|state| state.get("input")) {
-        Some(Value::Object(input)) => input.clone(),
-        _ => Map::new(),
+        Some(Value::Object(input)) => ToolInput {
+            command: input.get("command").and_then(Value::as_str).map(str::to_string),
+            workdir: input.get("workdir").and_then(Value::as_str).map(str::to_string),
+        },
+        _ => ToolInput::default(),
     };
 
     Ok(ToolCall {
@@ -202,8 +283,8 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn metadata(&self) -> Result<Map<String, Value>, EventError> {
-        Ok(self.optional_object("metadata")?.cloned().unwrap_or_default())
+    fn metadata(&self) -> Result<PermissionMetadata, EventError> {
+        Ok(self.optional_object("metadata")?.map(PermissionMetadata::from_map).unwrap_or_default())
     }
 }
 
