@@ -838,3 +838,4 @@ module.exports = nativeBinding
 module.exports.Governor = nativeBinding.Governor
 module.exports.checkConfig = nativeBinding.checkConfig
 module.exports.explainPolicy = nativeBinding.explainPolicy
+module.exports.handleLine = nativeBinding.handleLine

@@ -102,10 +102,22 @@ describe('malformed events', () => {
     expect(outcome.permission?.decision).not.toBe('auto-approve')
   })
 
-  it('rejects deeply nested JSON text', () => {
+  it('rejects deeply nested JSON text in a field it reads', () => {
     for (const depth of [200, 100_000]) {
-      const line = `{"type":"permission.asked","properties":{"id":"p","sessionID":"s","permission":"edit","metadata":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}}`
-      expect(thrown(() => governor().handleEvent('job', line)).message).toMatch(/recursion limit exceeded/)
+      const line = `{"type":"permission.asked","properties":{"id":"p","sessionID":"s","permission":"edit","patterns":${'['.repeat(depth)}"a"${']'.repeat(depth)}}}`
+      const gov = governor()
+      expect(thrown(() => gov.handleEvent('job', line)).message).toMatch(/recursion limit exceeded/)
+      expect(gov.decisionLog('job').entries).toEqual([])
+    }
+  })
+
+  it('skips deeply nested JSON text in a field it does not read', () => {
+    for (const depth of [200, 100_000]) {
+      const metadata = `{"diff":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`
+      const line = `{"type":"permission.asked","properties":{"id":"p","sessionID":"s","permission":"edit","patterns":["src/a.ts"],"metadata":${metadata}}}`
+      const outcome = governor().handleEvent('job', line)
+      expect(outcome.permission?.decision).toBe('auto-approve')
+      expect(outcome.permission?.actions.map((action) => action.target)).toEqual([`${worktree}/src/a.ts`])
     }
   })
 

@@ -179,6 +179,59 @@ pub struct EventOutcome {
     pub budget_actions: Vec<BudgetAction>,
 }
 
+impl EventOutcome {
+    /// Tells whether the caller has anything to do: a permission to answer
+    /// or a budget action to carry out.
+    pub fn needs_action(&self) -> bool {
+        self.permission.is_some() || !self.budget_actions.is_empty()
+    }
+
+    /// The outcome in brief: what a caller needs to answer the request and
+    /// log the decision, without the per-action verdicts (the decision log
+    /// keeps those). Serialises to about a third of the full outcome.
+    pub fn brief(&self) -> BriefOutcome<'_> {
+        let permission = self.permission.as_ref();
+        let deciding = permission.and_then(|outcome| outcome.actions.get(strictest_index(&outcome.actions)));
+        BriefOutcome {
+            decision: permission.map(|outcome| outcome.decision),
+            permission_id: permission.map(|outcome| outcome.permission_id.as_str()),
+            session_id: permission.map(|outcome| outcome.session_id.as_str()),
+            permission: permission.map(|outcome| outcome.permission.as_str()),
+            category: permission.map(|outcome| outcome.category),
+            target: deciding.map(|verdict| verdict.target.as_str()),
+            rule: permission.map(|outcome| outcome.rule.as_str()),
+            reason: permission.map(|outcome| outcome.reason.as_str()),
+            budget_actions: &self.budget_actions,
+        }
+    }
+}
+
+/// [`EventOutcome::brief`]: the permission fields are set when the event
+/// was a permission request; `budgetActions` is left out when empty.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BriefOutcome<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permission_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permission: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+    /// The target of the strictest action, as the decision log records it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub budget_actions: &'a [BudgetAction],
+}
+
 /// A hypothetical request for `explain`: exactly one field is set.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExplainRequest {
@@ -327,6 +380,11 @@ impl Governor {
     pub fn handle_event(&mut self, job_id: &str, event: &serde_json::Value) -> Result<EventOutcome, GovernorError> {
         let event = events::parse_event(event)?;
         self.handle_parsed(job_id, event)
+    }
+
+    /// Tells whether a job of this id is registered.
+    pub fn is_registered(&self, job_id: &str) -> bool {
+        self.jobs.contains_key(job_id)
     }
 
     /// Like `handle_event`, for an event already parsed.

@@ -1,5 +1,6 @@
 //! Merges the policy layers and compiles their rules, once per job.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::decision::{Category, Decision};
@@ -37,11 +38,21 @@ impl Origin {
         }
     }
 
-    /// Names the origin in a sentence: `the plan policy`.
-    pub(crate) fn describe(&self) -> String {
-        match &self.trust {
-            Some(trust) => format!("{} (trust level \"{trust}\")", self.layer.describe()),
-            None => self.layer.describe().to_string(),
+    /// Names the origin in a sentence: `the plan policy`. Written straight
+    /// into the reason it is part of, with no string of its own.
+    pub(crate) fn describe(&self) -> impl fmt::Display + '_ {
+        Described(self)
+    }
+}
+
+struct Described<'a>(&'a Origin);
+
+impl fmt::Display for Described<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.layer.describe())?;
+        match &self.0.trust {
+            Some(trust) => write!(f, " (trust level \"{trust}\")"),
+            None => Ok(()),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Decides one action against a compiled policy.
 
 use std::cmp::Reverse;
+use std::fmt;
 
 use crate::decision::{Action, Category, Decision, Scope};
 
@@ -104,16 +105,25 @@ fn clamp_opaque(action: &Action, mut verdict: Verdict) -> Verdict {
     verdict
 }
 
-/// Names the action at the start of a reason: `edit of /wt/.env`.
-fn subject(action: &Action) -> String {
-    let target = &action.target;
-    match action.category {
-        Category::FileEdit => format!("edit of {target}"),
-        Category::FileRead => format!("read of {target}"),
-        Category::ShellCommand => format!("command \"{target}\""),
-        Category::NetworkAccess => format!("network access to {target}"),
-        Category::InstallPackages => format!("package install \"{target}\""),
-        Category::McpTools => format!("MCP tool \"{target}\""),
-        Category::Other => format!("permission \"{target}\""),
+/// Names the action at the start of a reason: `edit of /wt/.env`. Written
+/// straight into the reason, with no string of its own.
+fn subject(action: &Action) -> Subject<'_> {
+    Subject(action)
+}
+
+struct Subject<'a>(&'a Action);
+
+impl fmt::Display for Subject<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let target = &self.0.target;
+        match self.0.category {
+            Category::FileEdit => write!(f, "edit of {target}"),
+            Category::FileRead => write!(f, "read of {target}"),
+            Category::ShellCommand => write!(f, "command \"{target}\""),
+            Category::NetworkAccess => write!(f, "network access to {target}"),
+            Category::InstallPackages => write!(f, "package install \"{target}\""),
+            Category::McpTools => write!(f, "MCP tool \"{target}\""),
+            Category::Other => write!(f, "permission \"{target}\""),
+        }
     }
 }

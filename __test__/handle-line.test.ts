@@ -1,0 +1,139 @@
+// handleLine, the fast entry point: a job handle and the SSE line as bytes
+// or text in, the brief outcome as JSON text out. It must decide and count
+// exactly as handleEventText does, and fail as clearly.
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { Governor, handleLine } from '../index.js'
+
+const capturesDir = join(__dirname, '..', 'fixtures', 'captures')
+
+const captureNames = readdirSync(capturesDir)
+  .filter((file) => file.endsWith('.json'))
+  .map((file) => file.replace(/\.json$/, ''))
+
+function dataLines(name: string): string[] {
+  return readFileSync(join(capturesDir, `${name}.sse`), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('data:'))
+}
+
+function worktreeOf(name: string): string {
+  return (JSON.parse(readFileSync(join(capturesDir, `${name}.json`), 'utf8')) as { worktree: string }).worktree
+}
+
+function registered(worktree: string, jobId = 'job'): Governor {
+  const governor = new Governor()
+  governor.registerJob({ jobId, worktree })
+  return governor
+}
+
+describe('handleLine on captured streams', () => {
+  for (const name of captureNames) {
+    it(`${name} decides and counts as handleEventText does`, () => {
+      const worktree = worktreeOf(name)
+      const full = registered(worktree)
+      const brief = registered(worktree)
+      const handle = brief.jobHandle('job')
+
+      let decisions = 0
+      for (const [index, line] of dataLines(name).entries()) {
+        const expected = full.handleEventText('job', line)
+        // Alternate bytes and text: both must read alike.
+        const input = index % 2 === 0 ? Buffer.from(line) : line
+        const actual = handleLine(handle, input)
+        if (expected === null) {
+          expect(actual).toBeNull()
+          continue
+        }
+        const outcome = JSON.parse(expected)
+        const short = JSON.parse(actual ?? 'null')
+        expect(short.budgetActions ?? []).toEqual(outcome.budgetActions)
+        if (outcome.permission === undefined) continue
+        decisions += 1
+        const { permissionId, sessionId, permission, category, decision, rule, reason, actions } = outcome.permission
+        expect(short).toMatchObject({ permissionId, sessionId, permission, category, decision, rule, reason })
+        expect(actions.map((action: { target: string }) => action.target)).toContain(short.target)
+      }
+
+      expect(brief.report()).toEqual(full.report())
+      expect(brief.decisionLog('job').entries.map(({ timeMs: _, ...rest }) => rest)).toEqual(
+        full.decisionLog('job').entries.map(({ timeMs: _, ...rest }) => rest),
+      )
+      if (JSON.parse(readFileSync(join(capturesDir, `${name}.json`), 'utf8')).permissions?.length > 0) {
+        expect(decisions).toBeGreaterThan(0)
+      }
+    })
+  }
+})
+
+describe('job handles', () => {
+  it('are stable per job and distinct across jobs and governors', () => {
+    const first = registered('/tmp/mcg-handle-a')
+    first.registerJob({ jobId: 'other', worktree: '/tmp/mcg-handle-b' })
+    const second = registered('/tmp/mcg-handle-c')
+
+    const handle = first.jobHandle('job')
+    expect(first.jobHandle('job')).toBe(handle)
+    first.registerJob({ jobId: 'job', worktree: '/tmp/mcg-handle-a' })
+    expect(first.jobHandle('job')).toBe(handle)
+
+    const handles = new Set([handle, first.jobHandle('other'), second.jobHandle('job')])
+    expect(handles.size).toBe(3)
+  })
+
+  it('route each line to its own governor and job', () => {
+    const first = registered('/tmp/mcg-route-a')
+    const second = registered('/tmp/mcg-route-b')
+    const edit = (worktree: string) =>
+      JSON.stringify({
+        type: 'permission.asked',
+        properties: { id: 'per_1', sessionID: 'ses_1', permission: 'edit', patterns: ['a.ts'], metadata: { filepath: `${worktree}/a.ts` } },
+      })
+
+    // The same absolute path is inside one job's worktree and outside the other's.
+    const inside = JSON.parse(handleLine(first.jobHandle('job'), edit('/tmp/mcg-route-a')) ?? '{}')
+    const outside = JSON.parse(handleLine(second.jobHandle('job'), edit('/tmp/mcg-route-a')) ?? '{}')
+    expect(inside.decision).toBe('auto-approve')
+    expect(outside.decision).not.toBe('auto-approve')
+    expect(first.decisionLog('job').entries).toHaveLength(1)
+    expect(second.decisionLog('job').entries).toHaveLength(1)
+  })
+
+  it('are refused for a job that is not registered', () => {
+    const governor = registered('/tmp/mcg-handle-d')
+    expect(() => governor.jobHandle('nobody')).toThrow(/nobody/)
+  })
+})
+
+describe('handleLine errors', () => {
+  const governor = registered('/tmp/mcg-errors')
+  const handle = governor.jobHandle('job')
+
+  it('names an unknown handle and how to get one', () => {
+    expect(() => handleLine(handle + 1000, '{"type":"session.status"}')).toThrow(/unknown job handle .*jobHandle/)
+  })
+
+  it('rejects bytes that are not UTF-8 and logs nothing', () => {
+    const bytes = Buffer.concat([Buffer.from('data: {"type":"permission.asked","properties":{"id":"per_'), Buffer.from([0xff, 0xfe]), Buffer.from('"}}')])
+    expect(() => handleLine(handle, bytes)).toThrow(/not UTF-8/)
+    expect(governor.decisionLog('job').entries).toHaveLength(0)
+  })
+
+  it('fails on a malformed request as handleEventText does', () => {
+    const line = 'data: {"type":"permission.asked","properties":{"id":"per_1","sessionID":"ses_1","permission":"edit","patterns":[1]}}'
+    let expected = ''
+    try {
+      governor.handleEventText('job', line)
+    } catch (error) {
+      expected = (error as Error).message
+    }
+    expect(expected).toMatch(/patterns\[0\]/)
+    expect(() => handleLine(handle, line)).toThrow(expected)
+    expect(() => handleLine(handle, Buffer.from(line))).toThrow(expected)
+  })
+
+  it('returns null for events that need no action', () => {
+    expect(handleLine(handle, 'data: {"type":"session.status","properties":{"sessionID":"ses_1"}}')).toBeNull()
+  })
+})
