@@ -72,13 +72,17 @@ fn file_targets(request: &PermissionRequest) -> Vec<String> {
 
 /// Builds the action of a file request for `target`, resolved against `cwd`.
 pub fn file_action(category: Category, target: &str, cwd: &Path, job: &JobContext) -> Action {
-    let path = resolved_path(target, cwd, job);
+    let resolved = paths::locate_resolved(target, cwd, job.home.as_deref(), &job.worktree);
+    let opaque = match category {
+        Category::FileEdit => hazards::write_hazard_resolved(&resolved),
+        _ => None,
+    };
     Action {
         category,
-        scope: Some(scope_of(&path, job)),
-        target: path.to_string_lossy().into_owned(),
+        scope: Some(scope_of(&resolved.path, job)),
+        target: resolved.path.to_string_lossy().into_owned(),
         command: None,
-        opaque: if category == Category::FileEdit { hazards::write_hazard(&path) } else { None },
+        opaque,
     }
 }
 

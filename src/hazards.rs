@@ -3,6 +3,7 @@
 //! array subscripts that run commands, hard links, git metadata, options that
 //! send installs or traffic elsewhere, and ambiguous URLs.
 
+use crate::paths::Resolved;
 use crate::shell::SubCommand;
 use std::path::{Component, Path};
 
@@ -138,10 +139,20 @@ fn git_hazard(args: &[String]) -> Option<String> {
 /// config name programs git runs later), or a file with other hard links,
 /// which may live outside the worktree.
 pub fn write_hazard(path: &Path) -> Option<String> {
+    write_hazard_with(path, || has_other_hard_links(path))
+}
+
+/// Like [`write_hazard`], for a path just resolved: the metadata the
+/// resolution found answers the hard-link question without another call.
+pub fn write_hazard_resolved(resolved: &Resolved) -> Option<String> {
+    write_hazard_with(&resolved.path, || resolved.metadata.as_ref().is_some_and(is_linked_file))
+}
+
+fn write_hazard_with(path: &Path, has_other_links: impl FnOnce() -> bool) -> Option<String> {
     if is_git_program_setting(path) {
         return Some(format!("writing {} changes git hooks or config, which name programs git runs", path.display()));
     }
-    if has_other_hard_links(path) {
+    if has_other_links() {
         return Some(format!("{} has other hard links, which may be outside the worktree", path.display()));
     }
     None
@@ -164,14 +175,18 @@ fn is_git_program_setting(path: &Path) -> bool {
     inside.iter().any(|name| *name == "hooks") || inside.last().is_some_and(is_config)
 }
 
-#[cfg(unix)]
 fn has_other_hard_links(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|metadata| is_linked_file(&metadata))
+}
+
+#[cfg(unix)]
+fn is_linked_file(metadata: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::MetadataExt;
-    std::fs::symlink_metadata(path).is_ok_and(|metadata| metadata.is_file() && metadata.nlink() > 1)
+    metadata.is_file() && metadata.nlink() > 1
 }
 
 #[cfg(not(unix))]
-fn has_other_hard_links(_path: &Path) -> bool {
+fn is_linked_file(_metadata: &std::fs::Metadata) -> bool {
     false
 }
 

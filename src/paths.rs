@@ -49,6 +49,16 @@ struct Parts {
 }
 
 impl Parts {
+    /// The path of `name` inside this path, whose own path is `own`.
+    fn child_path(&self, own: &Path, name: &str) -> PathBuf {
+        if self.windows {
+            let mut child = self.clone();
+            child.names.push(name.to_string());
+            return child.to_path();
+        }
+        own.join(name)
+    }
+
     fn to_path(&self) -> PathBuf {
         if self.windows {
             let mut text = format!("{}\\", self.root);
@@ -179,15 +189,36 @@ fn absolute_parts(path: &str, cwd: &Path, home: Option<&Path>) -> Parts {
     }
 }
 
+/// A path after its symlinks are resolved, with what the last `lstat` of
+/// the walk found there: `None` when the file does not exist (or was not
+/// looked at, as for the worktree itself). Callers that need the file's
+/// metadata, such as the hard-link check, reuse it instead of another call.
+#[derive(Debug)]
+pub struct Resolved {
+    pub path: PathBuf,
+    pub metadata: Option<fs::Metadata>,
+}
+
+impl Resolved {
+    fn unchanged(path: &Path) -> Resolved {
+        Resolved { path: path.to_path_buf(), metadata: None }
+    }
+}
+
 /// Finds the file `path` names as the kernel does: like `normalize` followed
 /// by `resolve_below`, except that a `..` after a symlink leads to the parent
 /// of the link's target, not back to the link's own directory. `base` must be
 /// resolved already.
 pub fn locate(path: &str, cwd: &Path, home: Option<&Path>, base: &Path) -> PathBuf {
+    locate_resolved(path, cwd, home, base).path
+}
+
+/// Like [`locate`], with the metadata the walk found at the end.
+pub fn locate_resolved(path: &str, cwd: &Path, home: Option<&Path>, base: &Path) -> Resolved {
     let parts = absolute_parts(path, cwd, home);
     if parts.windows || !parts.names.iter().any(|name| name == "..") {
         let normalized = Parts { names: fold_dots(parts.names), ..parts }.to_path();
-        return resolve_below(&normalized, base);
+        return resolve_below_resolved(&normalized, base);
     }
 
     let mut current = Parts { names: Vec::new(), ..parts.clone() };
@@ -205,7 +236,8 @@ pub fn locate(path: &str, cwd: &Path, home: Option<&Path>, base: &Path) -> PathB
             _ => current.names.push(name.clone()),
         }
     }
-    resolve(&current.to_path())
+    let mut hops_left = MAX_SYMLINK_HOPS;
+    resolve_with_budget(&current.to_path(), 0, &mut hops_left)
 }
 
 /// Resolves the symlinks in `path` (absolute and normalised) component by
@@ -216,65 +248,76 @@ pub fn locate(path: &str, cwd: &Path, home: Option<&Path>, base: &Path) -> PathB
 /// non-Windows host are returned as they are.
 pub fn resolve(path: &Path) -> PathBuf {
     let mut hops_left = MAX_SYMLINK_HOPS;
-    resolve_with_budget(path, 0, &mut hops_left)
+    resolve_with_budget(path, 0, &mut hops_left).path
 }
 
 /// Like [`resolve`], but checks only the components below `base` when `path`
 /// lies inside it. `base` must already be resolved (a job's worktree is, at
 /// registration), so its own components need no file-system call again.
 pub fn resolve_below(path: &Path, base: &Path) -> PathBuf {
+    resolve_below_resolved(path, base).path
+}
+
+fn resolve_below_resolved(path: &Path, base: &Path) -> Resolved {
+    let mut hops_left = MAX_SYMLINK_HOPS;
     let Some(relative) = relative_to(path, base) else {
-        return resolve(path);
+        return resolve_with_budget(path, 0, &mut hops_left);
     };
     let base_depth = path.components().count().saturating_sub(relative.components().count()).saturating_sub(1);
-    let mut hops_left = MAX_SYMLINK_HOPS;
     resolve_with_budget(path, base_depth, &mut hops_left)
 }
 
 /// Resolves `path`, taking its first `trusted` named components as resolved.
-fn resolve_with_budget(path: &Path, trusted: usize, hops_left: &mut usize) -> PathBuf {
+/// One `lstat` per component past those, and a `readlink` per symlink.
+fn resolve_with_budget(path: &Path, trusted: usize, hops_left: &mut usize) -> Resolved {
     let text = path.to_string_lossy();
     let parts = match split_absolute(&text) {
         Some(parts) if !parts.windows || cfg!(windows) => parts,
-        _ => return path.to_path_buf(),
+        _ => return Resolved::unchanged(path),
     };
-    let names = fold_dots(parts.names.clone());
-    let mut current = Parts {
-        names: Vec::new(),
-        ..parts
-    };
-    let mut index = 0;
-    while let Some(name) = names.get(index) {
-        index += 1;
-        let mut next = current.clone();
-        next.names.push(name.clone());
-        if index <= trusted {
-            current = next;
-            continue;
-        }
-        let candidate = next.to_path();
-        let Ok(metadata) = fs::symlink_metadata(&candidate) else {
-            current.names.extend(names.iter().skip(index - 1).cloned());
-            return current.to_path();
+    let names = fold_dots(parts.names);
+    let trusted = trusted.min(names.len());
+    let mut current = Parts { names: names.get(..trusted).unwrap_or_default().to_vec(), ..parts };
+    // Kept equal to `current.to_path()`, extended in place instead of rebuilt.
+    let mut current_path = current.to_path();
+    let mut metadata = None;
+
+    for (index, name) in names.iter().enumerate().skip(trusted) {
+        let candidate = current.child_path(&current_path, name);
+        let Ok(found) = fs::symlink_metadata(&candidate) else {
+            current.names.extend(names.iter().skip(index).cloned());
+            return Resolved { path: current.to_path(), metadata: None };
         };
-        if !metadata.file_type().is_symlink() || *hops_left == 0 {
-            current = next;
-            continue;
-        }
-        *hops_left -= 1;
-        let Ok(target) = fs::read_link(&candidate) else {
-            current = next;
+        let target = match found.file_type().is_symlink() && *hops_left > 0 {
+            true => {
+                *hops_left -= 1;
+                fs::read_link(&candidate).ok()
+            }
+            false => None,
+        };
+        let Some(target) = target else {
+            current.names.push(name.clone());
+            current_path = candidate;
+            metadata = Some(found);
             continue;
         };
-        let joined = normalize(&target.to_string_lossy(), &current.to_path(), None);
+
+        let joined = normalize(&target.to_string_lossy(), &current_path, None);
         let resolved = resolve_with_budget(&joined, 0, hops_left);
-        let resolved_text = resolved.to_string_lossy();
-        match split_absolute(&resolved_text) {
-            Some(resolved_parts) => current = resolved_parts,
-            None => current = next,
+        match split_absolute(&resolved.path.to_string_lossy()) {
+            Some(resolved_parts) => {
+                current = resolved_parts;
+                current_path = current.to_path();
+                metadata = resolved.metadata;
+            }
+            None => {
+                current.names.push(name.clone());
+                current_path = candidate;
+                metadata = Some(found);
+            }
         }
     }
-    current.to_path()
+    Resolved { path: current_path, metadata }
 }
 
 /// Tells whether `path` lies inside `worktree` or is the worktree itself,
