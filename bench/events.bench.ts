@@ -77,34 +77,57 @@ let denied = 0
 let held = 0
 let budgetActions = 0
 
-/** Acts on an outcome as the monitor does: replies to a permission request
- * and carries out budget actions. Counters replace the replies here. */
+let replied = 0
+
+/** Acts on an outcome as the monitor does: reads the decision and the ids
+ * to reply with, and carries out budget actions. Counters replace the
+ * replies here. Takes full outcomes (`permission` nested) and the brief
+ * ones of `handleLine` (flat). */
 function act(outcome: any): void {
-  const decision = outcome.permission?.decision
+  const permission = outcome.permission ?? outcome
+  const decision = permission.decision
   if (decision === 'auto-approve') approved++
   else if (decision === 'deny') denied++
   else if (decision === 'ask-user') held++
-  budgetActions += outcome.budgetActions.length
+  if (decision !== undefined) replied += permission.permissionId.length + permission.sessionId.length
+  budgetActions += outcome.budgetActions?.length ?? 0
 }
 
 const NOTHING = { budgetActions: [] }
 
+/** A calling convention: its name, the call, and how an SSE line is
+ * turned into the call's input before timing starts. */
+type Convention = [name: string, handle: Handler, prepare: (line: string) => unknown]
+
+const asIs = (line: string) => line
+
 /** Calling conventions besides `handleEvent`, measured when the addon has
  * them: `handleEventText(jobId, line)` takes the SSE line and returns the
- * outcome as JSON text, or null when there is nothing to act on. */
-function extraConventions(native: any, jobOf: (input: any) => string): Array<[string, Handler]> {
-  const conventions: Array<[string, Handler]> = []
+ * outcome as JSON text, or null when there is nothing to act on;
+ * `handleLine(jobHandle, line)` takes a job handle and the line as text or
+ * bytes and returns the brief outcome as JSON text, or null. */
+function extraConventions(native: any, jobOf: (input: any) => string): Convention[] {
+  const conventions: Convention[] = []
   if (typeof native.handleEventText === 'function') {
-    conventions.push([
-      'handleEventText',
-      (line) => {
-        const text = native.handleEventText(jobOf(line), line)
-        return text === null ? NOTHING : JSON.parse(text)
-      },
-    ])
+    const handle: Handler = (line) => {
+      const text = native.handleEventText(jobOf(line), line)
+      return text === null ? NOTHING : JSON.parse(text)
+    }
+    conventions.push(['handleEventText', handle, asIs])
   }
-  if (typeof native.handleEventSparse === 'function') {
-    conventions.push(['handleEventSparse', (line) => native.handleEventSparse(jobOf(line), line) ?? NOTHING])
+  if (typeof native.jobHandle === 'function' && typeof addon.handleLine === 'function') {
+    const handles = new Map<string, number>()
+    const handleOf = (jobId: string) => {
+      let handle = handles.get(jobId)
+      if (handle === undefined) handles.set(jobId, (handle = native.jobHandle(jobId) as number))
+      return handle
+    }
+    const handle: Handler = (line) => {
+      const text = addon.handleLine(handleOf(jobOf(line)), line)
+      return text === null ? NOTHING : JSON.parse(text)
+    }
+    conventions.push(['handleLine, text', handle, asIs])
+    conventions.push(['handleLine, bytes', handle, (line) => Buffer.from(line)])
   }
   return conventions
 }
@@ -160,8 +183,8 @@ function benchDecisions(workspace: Workspace, overhead: number): void {
     compareDecisions(kind, events, viaObject, referenceObject)
     timeCalls(`decide ${kind}: addon, object`, events, viaObject, overhead)
     timeCalls(`decide ${kind}: addon, SSE text`, lines, viaText, overhead)
-    for (const [name, handle] of extraConventions(native, () => JOB)) {
-      timeCalls(`decide ${kind}: addon, SSE text, ${name}`, lines, handle, overhead)
+    for (const [name, handle, prepare] of extraConventions(native, () => JOB)) {
+      timeCalls(`decide ${kind}: addon, SSE text, ${name}`, lines.map(prepare), handle, overhead)
     }
     timeCalls(`decide ${kind}: reference, object`, events, referenceObject, overhead)
     timeCalls(`decide ${kind}: reference, SSE text`, lines, referenceText, overhead)
@@ -212,8 +235,8 @@ function benchLedger(workspace: Workspace): void {
   throughput('message.updated: addon, SSE text', lines, fresh())
   for (const [name] of extraConventions(newAddon(workspace), () => JOB)) {
     const native = newAddon(workspace)
-    const [, handle] = extraConventions(native, () => JOB).find(([other]) => other === name)!
-    throughput(`message.updated: addon, SSE text, ${name}`, lines, handle)
+    const [, handle, prepare] = extraConventions(native, () => JOB).find(([other]) => other === name)!
+    throughput(`message.updated: addon, SSE text, ${name}`, lines.map(prepare), handle)
   }
   const referenceText = newReference(workspace)
   throughput('message.updated: reference, SSE text', lines, (line) => referenceText.handleEvent(JOB, line))
@@ -282,10 +305,11 @@ function benchCaptures(workspace: Workspace): void {
   for (const [name] of extraConventions(newAddon(workspace), () => JOB)) {
     const native = setUp((worktree, jobId) => newAddon(workspace, worktree, jobId))
     let current = 0
-    const [, handle] = extraConventions(native, () => jobs[current]).find(([other]) => other === name)!
+    const [, handle, prepare] = extraConventions(native, () => jobs[current]).find(([other]) => other === name)!
+    const inputs = lines.map(prepare)
     throughput(`captures x${rounds}: addon, SSE text, ${name}`, indexes, (i) => {
       current = i
-      return handle(lines[i])
+      return handle(inputs[i])
     })
   }
   const referenceObject = setUp((worktree, jobId) => newReference(workspace, worktree, jobId))
@@ -327,11 +351,11 @@ function report(): void {
     const name = row.name.replace(/ \(events\/s.*$/, '')
     if (!name.includes(': addon, ')) continue
     const convention = name.split(': addon, ')[1]
-    const base = convention.replace(/, (governed types only|handleEvent\w+)$/, '')
+    const base = convention.replace(/, (governed types only|handleEvent\w+|handleLine, \w+)$/, '')
     const other = byName.get(name.replace(/: addon, .*$/, `: reference, ${base}`))
     if (other) console.log(`  ${name}: ${(other.median / row.median).toFixed(2)}x`)
   }
-  console.log(`\noutcomes acted on: ${approved} approved, ${denied} denied, ${held} held, ${budgetActions} budget actions`)
+  console.log(`\noutcomes acted on: ${approved} approved, ${denied} denied, ${held} held, ${budgetActions} budget actions, ${replied} id characters read`)
   console.log(mismatches.size === 0 ? 'decisions: addon and reference agree on every request' : 'decision mismatches:')
   for (const [key, count] of mismatches) console.log(`  ${count} x ${key}`)
 }
