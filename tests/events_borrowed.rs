@@ -85,6 +85,17 @@ fn unusual_shapes_read_alike_both_ways() {
         r#"{"type":"permission.v2.asked","properties":{"id":"p","sessionID":"s","action":"webfetch","resources":"http://127.0.0.1/"}}"#,
         r#"{"type":"message.part.updated","properties":{"part":{"type":"tool","tool":"bash","sessionID":"s","messageID":"m","callID":"c","state":{"input":"ls"}}}}"#,
         r#"{"type":"session.created","properties":{"info":{"id":"s","parentID":""}}}"#,
+        // Envelopes: properties before the type, keys twice, a type that is
+        // not a string, trailing text, and the `data` and `payload` forms.
+        r#"{"properties":{"id":"p","sessionID":"s","permission":"edit"},"type":"permission.asked"}"#,
+        r#"{"type":"permission.asked","type":"session.status","properties":{"id":"p","sessionID":"s","permission":"edit"}}"#,
+        r#"{"type":"permission.asked","properties":{"id":"p","sessionID":"s","permission":"edit"},"properties":{"id":"q","sessionID":"s","permission":"bash"}}"#,
+        r#"{"type":7,"properties":{}}"#,
+        r#"{"type":"permission.asked","properties":{"id":"p","sessionID":"s","permission":"edit"}} x"#,
+        r#"{"type":"permission.asked","data":{"id":"p","sessionID":"s","permission":"edit"}}"#,
+        r#"{"type":"permission.asked","properties":{"id":"p","sessionID":"s","permission":"edit"},"data":{"id":"q","sessionID":"s","permission":"bash"}}"#,
+        r#"{"directory":"/w","payload":{"type":"permission.asked","properties":{"id":"p","sessionID":"s","permission":"edit"}}}"#,
+        r#"{"type":"session.status","properties":{"sessionID":"s"},"properties":1}"#,
         // Deep nesting in a field both readers use.
         &format!(r#"{{"type":"permission.asked","properties":{{"id":"p","sessionID":"s","permission":"bash","patterns":{}"ls"{}}}}}"#, "[".repeat(200), "]".repeat(200)),
     ];

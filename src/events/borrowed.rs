@@ -18,7 +18,7 @@ use super::permission::{PermissionMetadata, PermissionRequest, PermissionShape, 
 use super::usage::{usd_to_micros, Figures, MessageSnapshot, ModelRef, SessionInfo, StepFinish, Tokens, UsageEvent};
 use super::Event;
 use serde::de::value::MapAccessDeserializer;
-use serde::de::{MapAccess, Visitor};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
 use std::fmt;
@@ -97,9 +97,9 @@ impl<T> Field<Object<T>> {
     }
 }
 
-/// Reads `text` as an object of type `T`.
-fn object<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
-    serde_json::from_str::<Object<T>>(text).ok().map(|object| object.0)
+/// Reads an object of type `T` from `deserializer`.
+fn object<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+    Object::<T>::deserialize(deserializer).map(|object| object.0)
 }
 
 /// A required non-empty string, as the `Value` readers demand it.
@@ -115,13 +115,109 @@ fn optional(text: Text<'_>) -> Option<Option<String>> {
 /// Reads a governed event's properties from their JSON text. `None` means
 /// "read it with the `Value` readers instead", never "not an event".
 pub(super) fn parse(event_type: &str, properties: &str) -> Option<Event> {
-    match event_type {
-        "permission.asked" => asked(properties).map(Event::Permission),
-        "permission.v2.asked" => v2_asked(properties).map(Event::Permission),
-        "message.updated" => message(properties),
-        "message.part.updated" => part(properties),
-        "session.created" | "session.updated" => session(event_type, properties),
-        _ => None,
+    let mut deserializer = serde_json::Deserializer::from_str(properties);
+    let event = read_properties(event_type, &mut deserializer).ok()??;
+    deserializer.end().ok()?;
+    Some(event)
+}
+
+/// Reads the properties of an event of type `event_type` where
+/// `deserializer` stands. `Ok(None)` and errors both mean "declined".
+fn read_properties<'de, D: Deserializer<'de>>(event_type: &str, deserializer: D) -> Result<Option<Event>, D::Error> {
+    let event = match event_type {
+        "permission.asked" => build_request(PermissionShape::Asked, object(deserializer)?).map(Event::Permission),
+        "permission.v2.asked" => build_request(PermissionShape::V2Asked, object(deserializer)?).map(Event::Permission),
+        "message.updated" => message(object(deserializer)?),
+        "message.part.updated" => part(object(deserializer)?),
+        "session.created" | "session.updated" => session(event_type, object(deserializer)?),
+        _ => {
+            IgnoredAny::deserialize(deserializer)?;
+            None
+        }
+    };
+    Ok(event)
+}
+
+/// Reads a whole event in one pass over its text when it has the usual
+/// shape: a `type` of a governed kind before its `properties`, which this
+/// module's types accept; or a type the governor ignores. `None` means the
+/// two-pass reading in `mod.rs` must decide, as it does for every other
+/// shape (no type, `data` or `payload` envelopes, duplicated or mistyped
+/// keys, properties before the type).
+pub(super) fn parse_envelope(json: &str, governed: &[&str]) -> Option<Event> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let read = deserializer.deserialize_map(EnvelopeVisitor { governed }).ok()?;
+    deserializer.end().ok()?;
+    match read {
+        Envelope::Governed(event) => Some(event),
+        Envelope::Ignored(event_type) => Some(Event::Other { event_type: event_type.into_owned() }),
+        Envelope::Declined => None,
+    }
+}
+
+enum Envelope<'de> {
+    Governed(Event),
+    Ignored(Cow<'de, str>),
+    Declined,
+}
+
+struct EnvelopeVisitor<'g> {
+    governed: &'g [&'g str],
+}
+
+impl<'de> Visitor<'de> for EnvelopeVisitor<'_> {
+    type Value = Envelope<'de>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("an event object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
+        let mut event_type: Option<Cow<'de, str>> = None;
+        let mut properties: Option<Option<Event>> = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "type" if event_type.is_none() => event_type = Some(map.next_value()?),
+                "properties" if properties.is_none() => {
+                    let Some(kind) = event_type.as_deref().filter(|kind| self.governed.contains(kind)) else {
+                        // Properties before the type, or of an ignored type.
+                        map.next_value::<IgnoredAny>()?;
+                        properties = Some(None);
+                        continue;
+                    };
+                    properties = Some(map.next_value_seed(PropertiesSeed { event_type: kind })?);
+                }
+                // The two-pass reading decides duplicated keys and the other envelopes.
+                "type" | "properties" | "data" | "payload" => return Ok(Envelope::Declined),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+
+        let Some(event_type) = event_type else {
+            return Ok(Envelope::Declined);
+        };
+        if !self.governed.contains(&event_type.as_ref()) {
+            return Ok(Envelope::Ignored(event_type));
+        }
+        Ok(match properties {
+            Some(Some(event)) => Envelope::Governed(event),
+            _ => Envelope::Declined,
+        })
+    }
+}
+
+/// Reads properties of a known event type in place, inside the envelope.
+struct PropertiesSeed<'t> {
+    event_type: &'t str,
+}
+
+impl<'de> DeserializeSeed<'de> for PropertiesSeed<'_> {
+    type Value = Option<Event>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Event>, D::Error> {
+        read_properties(self.event_type, deserializer)
     }
 }
 
@@ -185,14 +281,6 @@ struct Permission<'a> {
     tool: Nested<Origin<'a>>,
     #[serde(borrow, default)]
     source: Nested<Origin<'a>>,
-}
-
-fn asked(properties: &str) -> Option<PermissionRequest> {
-    build_request(PermissionShape::Asked, object(properties)?)
-}
-
-fn v2_asked(properties: &str) -> Option<PermissionRequest> {
-    build_request(PermissionShape::V2Asked, object(properties)?)
 }
 
 fn build_request(shape: PermissionShape, fields: Permission<'_>) -> Option<PermissionRequest> {
@@ -297,8 +385,7 @@ struct MessageProperties<'a> {
     session_id: Text<'a>,
 }
 
-fn message(properties: &str) -> Option<Event> {
-    let fields: MessageProperties = object(properties)?;
+fn message(fields: MessageProperties<'_>) -> Option<Event> {
     let info = fields.info.fields().set()?;
     let is_assistant = matches!(&info.role, Field::Set(role) if role == "assistant");
     if !is_assistant {
@@ -370,8 +457,7 @@ struct PartProperties<'a> {
     time: Field<u64>,
 }
 
-fn part(properties: &str) -> Option<Event> {
-    let fields: PartProperties = object(properties)?;
+fn part(fields: PartProperties<'_>) -> Option<Event> {
     let part = fields.part.fields().set()?;
     let Field::Set(part_type) = &part.part_type else {
         return Some(usage_or_other("message.part.updated", None));
@@ -420,8 +506,7 @@ struct SessionProperties<'a> {
     info: Nested<SessionFields<'a>>,
 }
 
-fn session(event_type: &str, properties: &str) -> Option<Event> {
-    let fields: SessionProperties = object(properties)?;
+fn session(event_type: &str, fields: SessionProperties<'_>) -> Option<Event> {
     let info = fields.info.fields().set()?;
     let parent_id = match info.parent_id {
         Field::Missing | Field::Null => None,
@@ -477,6 +562,7 @@ mod tests {
                     continue;
                 }
                 assert!(parse(&envelope.event_type, properties.get()).is_some(), "fell back on {line}");
+                assert!(parse_envelope(line, &super::super::GOVERNED_TYPES).is_some(), "took two passes on {line}");
                 read += 1;
             }
         }

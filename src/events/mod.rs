@@ -136,10 +136,13 @@ fn parse_envelope_text(json: &str, depth: usize) -> Result<Event, EventError> {
     // serde reads a struct from a JSON array too, so only objects take the
     // envelope path. Anything else goes to the value parser, which says why
     // it is not an event.
-    let parsed = match json.starts_with('{') {
-        true => serde_json::from_str::<RawEnvelope>(json).ok(),
-        false => None,
-    };
+    if !json.starts_with('{') {
+        return parse_event(&serde_json::from_str::<Value>(json).map_err(not_json)?);
+    }
+    if let Some(event) = borrowed::parse_envelope(json, &GOVERNED_TYPES) {
+        return Ok(event);
+    }
+    let parsed = serde_json::from_str::<RawEnvelope>(json).ok();
     let Some(envelope) = parsed else {
         return parse_event(&serde_json::from_str::<Value>(json).map_err(not_json)?);
     };
