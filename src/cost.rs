@@ -329,35 +329,20 @@ impl CostTracker {
             .ok_or_else(|| overflow(&change.session_id))?;
         update(&mut session.totals, change, &change.session_id)?;
         let job = session.job.clone();
-        update(state.jobs.entry(job.clone()).or_default(), change, &job)?;
+        update(entry_mut(&mut state.jobs, &job)?, change, &job)?;
         let plan = state.budgets.jobs.get(&job).and_then(|j| j.plan.clone());
         if let Some(plan) = &plan {
-            update(state.plans.entry(plan.clone()).or_default(), change, plan)?;
+            update(entry_mut(&mut state.plans, plan)?, change, plan)?;
         }
-        let before_key = model_key(&change.before);
-        let after_key = model_key(&change.after);
-        let model = state.models.entry(before_key.clone()).or_default();
-        *model = model
-            .checked_sub(&change.before.totals)
-            .ok_or_else(|| overflow(&before_key))?;
-        let model = state.models.entry(after_key.clone()).or_default();
-        *model = model
-            .checked_add(&change.after.totals)
-            .ok_or_else(|| overflow(&after_key))?;
+        update_models(&mut state.models, change)?;
         if let Some(ms) = change.at_ms {
             if let Some(totals) = state.jobs.get(&job) {
-                state
-                    .job_rates
-                    .entry(job.clone())
-                    .or_default()
-                    .push(ms, totals);
+                entry_mut(&mut state.job_rates, &job)?.push(ms, totals);
             }
-            if let Some(totals) = plan.as_ref().and_then(|p| state.plans.get(p)) {
-                state
-                    .plan_rates
-                    .entry(plan.clone().unwrap_or_default())
-                    .or_default()
-                    .push(ms, totals);
+            if let Some(plan) = &plan {
+                if let Some(totals) = state.plans.get(plan) {
+                    entry_mut(&mut state.plan_rates, plan)?.push(ms, totals);
+                }
             }
         }
         let mut actions = self.check_job(&job);
@@ -385,6 +370,15 @@ impl CostTracker {
 
     fn check_job(&mut self, job: &str) -> Vec<BudgetAction> {
         let spent = self.state.jobs.get(job).copied().unwrap_or_default();
+        let crossings = match self.state.budgets.jobs.get_mut(job).and_then(|entry| entry.cap.as_mut()) {
+            Some(cap) => cap.check(&spent),
+            None => return Vec::new(),
+        };
+        // Most events cross nothing; the session list is only built for an action.
+        if crossings.is_empty() {
+            return Vec::new();
+        }
+
         let sessions = self.sessions_of(job);
         let Some(entry) = self.state.budgets.jobs.get_mut(job) else {
             return Vec::new();
@@ -393,7 +387,7 @@ impl CostTracker {
             return Vec::new();
         };
         let mut actions = Vec::new();
-        for crossing in cap.check(&spent) {
+        for crossing in crossings {
             let mut action = action_for(crossing, ScopeKind::Job, job, cap, &spent);
             action.plan_id = entry.plan.clone();
             action.jobs = vec![job.to_string()];
@@ -414,7 +408,6 @@ impl CostTracker {
 
     fn check_plan(&mut self, plan: &str) -> Vec<BudgetAction> {
         let spent = self.state.plans.get(plan).copied().unwrap_or_default();
-        let jobs = self.jobs_of(plan);
         let crossings = match self
             .state
             .budgets
@@ -425,6 +418,11 @@ impl CostTracker {
             Some(cap) => cap.check(&spent),
             None => return Vec::new(),
         };
+        if crossings.is_empty() {
+            return Vec::new();
+        }
+
+        let jobs = self.jobs_of(plan);
         let Some(cap) = self
             .state
             .budgets
@@ -694,6 +692,30 @@ fn update(totals: &mut Totals, change: &Change, scope: &str) -> Result<(), CostE
         .and_then(|t| t.checked_add(&change.after.totals));
     *totals = next.ok_or_else(|| overflow(scope))?;
     Ok(())
+}
+
+/// Moves a change's totals between per-model sums: out of the model before,
+/// into the model after. One key is built when the model did not change.
+fn update_models(models: &mut BTreeMap<String, Totals>, change: &Change) -> Result<(), CostError> {
+    let after_key = model_key(&change.after);
+    if change.before.model == change.after.model {
+        return update(entry_mut(models, &after_key)?, change, &after_key);
+    }
+    let before_key = model_key(&change.before);
+    let model = entry_mut(models, &before_key)?;
+    *model = model.checked_sub(&change.before.totals).ok_or_else(|| overflow(&before_key))?;
+    let model = entry_mut(models, &after_key)?;
+    *model = model.checked_add(&change.after.totals).ok_or_else(|| overflow(&after_key))?;
+    Ok(())
+}
+
+/// Returns the entry for `key`, inserting a default one first; the key is
+/// copied only when it is new, which on a busy stream it rarely is.
+fn entry_mut<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> Result<&'m mut V, CostError> {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
+    }
+    map.get_mut(key).ok_or_else(|| overflow(key))
 }
 
 fn model_key(contribution: &crate::ledger::Contribution) -> String {
