@@ -47,6 +47,25 @@ export interface PermissionOutcome {
   actions: ActionVerdict[]
 }
 
+/**
+ * What `handleLine` returns, as JSON text: enough to reply to a permission
+ * request and log the decision. The permission fields are set together,
+ * for permission requests only; `budgetActions` is left out when empty.
+ * The per-action verdicts are in the decision log.
+ */
+export interface BriefOutcome {
+  decision?: Decision
+  permissionId?: string
+  sessionId?: string
+  permission?: string
+  category?: Category
+  /** The target of the action that decided the request. */
+  target?: string
+  rule?: string
+  reason?: string
+  budgetActions?: BudgetAction[]
+}
+
 /** Everything the caller must act on after one event. */
 export interface EventOutcome {
   eventType: string

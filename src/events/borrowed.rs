@@ -7,7 +7,7 @@
 //! anything unusual (a missing, null, mistyped or duplicated field, a legacy
 //! shape, a float where a count belongs), and the caller then reads the event
 //! with the `Value` readers in `permission` and `usage`, which accept the
-//! same events and say what is wrong with the others. Whenever this reader
+//! same events and report what is wrong with the others. Whenever this reader
 //! returns an event, those readers return the same one, with one exception:
 //! this reader skips fields nested deeper than the 128 levels a `Value` may
 //! have, where the `Value` readers fail. Skipping keeps its own stack on the
@@ -44,7 +44,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
 }
 
 impl<T> Field<T> {
-    /// The value, or `None` when it is missing or null.
+    /// Returns the value, or `None` when it is missing or null.
     fn set(self) -> Option<T> {
         match self {
             Field::Set(value) => Some(value),
@@ -87,7 +87,7 @@ type Text<'a> = Field<Cow<'a, str>>;
 type Nested<T> = Field<Object<T>>;
 
 impl<T> Field<Object<T>> {
-    /// The object's fields, with missing and null kept apart.
+    /// Returns the object's fields, with missing and null kept apart.
     fn fields(self) -> Field<T> {
         match self {
             Field::Set(Object(value)) => Field::Set(value),
@@ -102,12 +102,12 @@ fn object<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Re
     Object::<T>::deserialize(deserializer).map(|object| object.0)
 }
 
-/// A required non-empty string, as the `Value` readers demand it.
+/// Returns a required non-empty string, as the `Value` readers require it.
 fn required(text: Text<'_>) -> Option<String> {
     text.set().filter(|text| !text.is_empty()).map(Cow::into_owned)
 }
 
-/// A string that may be missing or null.
+/// Returns a string that may be missing or null.
 fn optional(text: Text<'_>) -> Option<Option<String>> {
     text.optional().map(|text| text.map(Cow::into_owned))
 }
@@ -121,8 +121,8 @@ pub(super) fn parse(event_type: &str, properties: &str) -> Option<Event> {
     Some(event)
 }
 
-/// Reads the properties of an event of type `event_type` where
-/// `deserializer` stands. `Ok(None)` and errors both mean "declined".
+/// Reads the properties of an event of type `event_type` at the position
+/// of `deserializer`. `Ok(None)` and errors both mean "declined".
 fn read_properties<'de, D: Deserializer<'de>>(event_type: &str, deserializer: D) -> Result<Option<Event>, D::Error> {
     let event = match event_type {
         "permission.asked" => build_request(PermissionShape::Asked, object(deserializer)?).map(Event::Permission),
@@ -250,7 +250,7 @@ impl Metadata<'_> {
     }
 }
 
-/// Where a request came from: `tool` in `permission.asked`, `source` in v2.
+/// The origin of a request: `tool` in `permission.asked`, `source` in v2.
 /// The `Value` reader keeps these ids only when they are strings.
 #[derive(Deserialize)]
 struct Origin<'a> {
