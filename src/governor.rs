@@ -149,7 +149,7 @@ pub struct ActionVerdict {
     pub scope: Option<Scope>,
     pub target: String,
     pub decision: Decision,
-    pub layer: String,
+    pub layer: &'static str,
     pub rule: String,
     pub reason: String,
 }
@@ -164,7 +164,7 @@ pub struct PermissionOutcome {
     pub category: Category,
     pub decision: Decision,
     pub reason: String,
-    pub layer: String,
+    pub layer: &'static str,
     pub rule: String,
     pub actions: Vec<ActionVerdict>,
 }
@@ -249,7 +249,7 @@ pub struct Explanation {
     pub decision: Decision,
     pub category: Category,
     pub rule: String,
-    pub layer: String,
+    pub layer: &'static str,
     pub reason: String,
     /// Effects found by the analysis, one readable line each.
     pub effects: Vec<String>,
@@ -430,7 +430,7 @@ impl Governor {
                 category: deciding.category,
                 decision: deciding.decision,
                 reason: deciding.reason.clone(),
-                layer: deciding.layer.clone(),
+                layer: deciding.layer,
                 rule: deciding.rule.clone(),
                 actions: Vec::new(),
             },
@@ -448,7 +448,7 @@ impl Governor {
             permission: request.permission.clone(),
             category: outcome.category,
             target,
-            layer: outcome.layer.clone(),
+            layer: outcome.layer,
             rule: outcome.rule.clone(),
             decision: outcome.decision,
             reason: outcome.reason.clone(),
@@ -599,7 +599,7 @@ fn evaluate_all(policy: &CompiledPolicy, actions: &[Action]) -> Vec<ActionVerdic
                 scope: action.scope,
                 target: action.target.clone(),
                 decision,
-                layer: layer.as_str().to_string(),
+                layer: layer.as_str(),
                 rule,
                 reason,
             }
@@ -632,7 +632,7 @@ fn apply_budget_status(outcome: &mut PermissionOutcome, job_id: &str, status: Op
     }
     outcome.decision = decision;
     outcome.reason = format!("job \"{job_id}\" is {state} by its budget, so \"{}\" is {}", outcome.permission, decision.as_str());
-    outcome.layer = "budget".to_string();
+    outcome.layer = "budget";
     outcome.rule = rule.to_string();
 }
 
@@ -646,7 +646,7 @@ fn no_action_outcome(request: &PermissionRequest) -> PermissionOutcome {
         category: Category::Other,
         decision: Decision::AskUser,
         reason: format!("the {} request could not be classified", request.permission),
-        layer: "default".into(),
+        layer: "default",
         rule: "unclassified".into(),
         actions: Vec::new(),
     }

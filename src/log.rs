@@ -3,6 +3,7 @@
 use crate::decision::{Category, Decision};
 use serde::Serialize;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// Violations (denied and held requests) kept for the status view, per job.
 pub const MAX_VIOLATIONS: usize = 20;
@@ -20,7 +21,7 @@ pub struct DecisionRecord {
     pub permission: String,
     pub category: Category,
     pub target: String,
-    pub layer: String,
+    pub layer: &'static str,
     pub rule: String,
     pub decision: Decision,
     pub reason: String,
@@ -60,11 +61,11 @@ impl DecisionCounts {
 /// them, and counts over every decision ever recorded.
 #[derive(Debug, Clone)]
 pub struct DecisionLog {
-    entries: VecDeque<DecisionRecord>,
+    entries: VecDeque<Arc<DecisionRecord>>,
     capacity: usize,
     dropped: u64,
     counts: [DecisionCounts; Category::ALL.len()],
-    violations: VecDeque<DecisionRecord>,
+    violations: VecDeque<Arc<DecisionRecord>>,
 }
 
 impl DecisionLog {
@@ -81,12 +82,14 @@ impl DecisionLog {
     /// Appends a record, dropping the oldest when the log is full.
     pub fn record(&mut self, record: DecisionRecord) {
         self.counts[category_index(record.category)].add(record.decision, 1);
+        // Shared by the log and the violations, which keep one record twice.
+        let record = Arc::new(record);
 
         if record.decision != Decision::AutoApprove {
             if self.violations.len() == MAX_VIOLATIONS {
                 self.violations.pop_front();
             }
-            self.violations.push_back(record.clone());
+            self.violations.push_back(Arc::clone(&record));
         }
 
         if self.capacity == 0 {
@@ -101,7 +104,7 @@ impl DecisionLog {
     }
 
     pub fn entries(&self) -> impl Iterator<Item = &DecisionRecord> {
-        self.entries.iter()
+        self.entries.iter().map(|record| &**record)
     }
 
     pub fn dropped(&self) -> u64 {
@@ -174,7 +177,7 @@ impl Status {
                 None => self.categories.push(CategoryStatus { category, counts: *counts }),
             }
         }
-        self.latest_violations.extend(log.violations.iter().cloned());
+        self.latest_violations.extend(log.violations.iter().map(|record| DecisionRecord::clone(record)));
         self.dropped = self.dropped.saturating_add(log.dropped);
     }
 
@@ -229,7 +232,7 @@ mod tests {
             permission: "edit".into(),
             category: Category::FileEdit,
             target: "/w/x".into(),
-            layer: "default".into(),
+            layer: "default",
             rule: "file_edit.outside_worktree".into(),
             decision,
             reason: "outside the worktree".into(),
