@@ -277,7 +277,15 @@ pub struct Governor {
     jobs: HashMap<String, Job>,
     cost: CostTracker,
     log_limit: usize,
+    /// Policies compiled for jobs with no layer of their own, by plan and
+    /// home directory: such jobs of one plan share one compiled policy.
+    shared_policies: SharedPolicies,
 }
+
+/// Plan id and home directory: what a job's policy depends on when the job
+/// has no override and no `jobs.<id>` section in its plan.
+type SharedKey = (Option<String>, Option<PathBuf>);
+type SharedPolicies = HashMap<SharedKey, CompiledPolicy>;
 
 impl Governor {
     pub fn new(options: GovernorOptions) -> Governor {
@@ -287,6 +295,7 @@ impl Governor {
             jobs: HashMap::new(),
             cost: CostTracker::new(options.pricing),
             log_limit: options.log_limit.unwrap_or(DEFAULT_LOG_LIMIT),
+            shared_policies: HashMap::new(),
         }
     }
 
@@ -322,13 +331,18 @@ impl Governor {
     /// Registers or replaces a plan and recompiles the policies of its jobs.
     /// On error nothing changes.
     pub fn register_plan(&mut self, plan_id: &str, config: ConfigFile) -> Result<(), GovernorError> {
+        // Compiled into a fresh set of shared policies, which replaces the
+        // plan's old ones only once every job compiled.
+        let mut shared = SharedPolicies::new();
         let mut recompiled = Vec::new();
         for (job_id, job) in &self.jobs {
             if job.plan_id.as_deref() == Some(plan_id) {
-                let policy = compile_policy(self.global.as_ref(), Some(&config), &job.registration)?;
+                let policy = policy_for(&mut shared, self.global.as_ref(), Some(&config), &job.registration)?;
                 recompiled.push((job_id.clone(), policy));
             }
         }
+        self.shared_policies.retain(|(plan, _), _| plan.as_deref() != Some(plan_id));
+        self.shared_policies.extend(shared);
 
         self.cost.configure_plan(plan_id, plan_budget(&config));
         for (job_id, policy) in recompiled {
@@ -358,7 +372,7 @@ impl Governor {
         let worktree = worktree_path(&registration.worktree)?;
         check_home(registration.home.as_deref())?;
         let registration = JobRegistration { worktree: worktree.clone(), ..registration };
-        let policy = compile_policy(self.global.as_ref(), plan_config, &registration)?;
+        let policy = policy_for(&mut self.shared_policies, self.global.as_ref(), plan_config, &registration)?;
 
         let job_budget = job_budget(plan_config, &registration);
         self.cost.configure_job(&registration.job_id, registration.plan_id.as_deref(), job_budget.as_ref());
@@ -652,6 +666,28 @@ fn no_action_outcome(request: &PermissionRequest) -> PermissionOutcome {
     }
 }
 
+/// Returns the job's compiled policy: shared with the other jobs of its plan
+/// and home when it adds no layer of its own, compiled for it otherwise.
+fn policy_for(
+    shared: &mut SharedPolicies,
+    global: Option<&ConfigFile>,
+    plan: Option<&ConfigFile>,
+    registration: &JobRegistration,
+) -> Result<CompiledPolicy, GovernorError> {
+    let has_plan_section = plan.is_some_and(|config| config.jobs.contains_key(&registration.job_id));
+    if registration.policy.is_some() || registration.trust.is_some() || has_plan_section {
+        return compile_policy(global, plan, registration);
+    }
+
+    let key = (registration.plan_id.clone(), registration.home.clone());
+    if let Some(policy) = shared.get(&key) {
+        return Ok(policy.with_worktree(&registration.worktree));
+    }
+    let policy = compile_policy(global, plan, registration)?;
+    shared.insert(key, policy.clone());
+    Ok(policy)
+}
+
 fn compile_policy(
     global: Option<&ConfigFile>,
     plan: Option<&ConfigFile>,
@@ -748,5 +784,62 @@ impl ToolCallCache {
 
     fn get(&self, call_id: &str) -> Option<&ToolCall> {
         self.calls.get(call_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::parse_config;
+
+    const PLAN: &str = "permissions:\n  mcp_tools:\n    default: deny\n";
+    const STRICTER_PLAN: &str = "permissions:\n  mcp_tools:\n    default: ask-user\n";
+
+    fn job(job_id: &str, worktree: &str) -> JobRegistration {
+        JobRegistration {
+            job_id: job_id.to_string(),
+            plan_id: Some("plan".to_string()),
+            worktree: PathBuf::from(worktree),
+            home: Some(PathBuf::from("/home/u")),
+            ..JobRegistration::default()
+        }
+    }
+
+    fn governor_with_jobs() -> Governor {
+        let mut governor = Governor::new(GovernorOptions::default());
+        governor.register_plan("plan", parse_config(PLAN, "plan.yaml").unwrap()).unwrap();
+        governor.register_job(job("a", "/tmp/mcg-share-a")).unwrap();
+        governor.register_job(job("b", "/tmp/mcg-share-b")).unwrap();
+        let trusted = JobRegistration { trust: Some("elevated".to_string()), ..job("c", "/tmp/mcg-share-c") };
+        governor.register_job(trusted).unwrap();
+        governor
+    }
+
+    fn shares(governor: &Governor, left: &str, right: &str) -> bool {
+        governor.jobs[left].policy.shares_rules_with(&governor.jobs[right].policy)
+    }
+
+    #[test]
+    fn jobs_without_own_layers_share_policy() {
+        let governor = governor_with_jobs();
+
+        assert!(shares(&governor, "a", "b"));
+        assert!(!shares(&governor, "a", "c"));
+        assert_eq!(governor.jobs["b"].policy.worktree(), Path::new("/tmp/mcg-share-b"));
+    }
+
+    #[test]
+    fn replaced_plan_replaces_shared_policy() {
+        let mut governor = governor_with_jobs();
+        let mcp = Action { category: Category::McpTools, scope: None, target: "github_create_issue".into(), command: None, opaque: None };
+        assert_eq!(governor.jobs["a"].policy.evaluate(&mcp).decision, Decision::Deny);
+
+        governor.register_plan("plan", parse_config(STRICTER_PLAN, "plan.yaml").unwrap()).unwrap();
+        governor.register_job(job("d", "/tmp/mcg-share-d")).unwrap();
+
+        for job_id in ["a", "b", "d"] {
+            assert_eq!(governor.jobs[job_id].policy.evaluate(&mcp).decision, Decision::AskUser, "job {job_id}");
+        }
+        assert!(shares(&governor, "a", "d"));
     }
 }
