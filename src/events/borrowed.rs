@@ -83,7 +83,54 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
     }
 }
 
-type Text<'a> = Field<Cow<'a, str>>;
+/// A string borrowed from the event text, or owned when it had escapes.
+/// serde's own `Cow<str>` always copies unless the field itself is marked
+/// `borrow`, which does not reach through `Field` or `Vec`.
+struct Str<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Str<'a>, D::Error> {
+        deserializer.deserialize_str(StrVisitor(PhantomData))
+    }
+}
+
+struct StrVisitor<'a>(PhantomData<&'a str>);
+
+impl<'de: 'a, 'a> Visitor<'de> for StrVisitor<'a> {
+    type Value = Str<'a>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, text: &'de str) -> Result<Str<'a>, E> {
+        Ok(Str(Cow::Borrowed(text)))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Str<'a>, E> {
+        Ok(Str(Cow::Owned(text.to_string())))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Str<'a>, E> {
+        Ok(Str(Cow::Owned(text)))
+    }
+}
+
+impl Str<'_> {
+    fn into_owned(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+type Text<'a> = Field<Str<'a>>;
 type Nested<T> = Field<Object<T>>;
 
 impl<T> Field<Object<T>> {
@@ -104,12 +151,12 @@ fn object<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Re
 
 /// Returns a required non-empty string, as the `Value` readers require it.
 fn required(text: Text<'_>) -> Option<String> {
-    text.set().filter(|text| !text.is_empty()).map(Cow::into_owned)
+    text.set().filter(|text| !text.0.is_empty()).map(Str::into_owned)
 }
 
 /// Returns a string that may be missing or null.
 fn optional(text: Text<'_>) -> Option<Option<String>> {
-    text.optional().map(|text| text.map(Cow::into_owned))
+    text.optional().map(|text| text.map(Str::into_owned))
 }
 
 /// Reads a governed event's properties from their JSON text. `None` means
@@ -157,7 +204,7 @@ pub(super) fn parse_envelope(json: &str, governed: &[&str]) -> Option<Event> {
 
 enum Envelope<'de> {
     Governed(Event),
-    Ignored(Cow<'de, str>),
+    Ignored(Str<'de>),
     Declined,
 }
 
@@ -173,10 +220,10 @@ impl<'de> Visitor<'de> for EnvelopeVisitor<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
-        let mut event_type: Option<Cow<'de, str>> = None;
+        let mut event_type: Option<Str<'de>> = None;
         let mut properties: Option<Option<Event>> = None;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
+        while let Some(key) = map.next_key::<Str<'de>>()? {
+            match &*key {
                 "type" if event_type.is_none() => event_type = Some(map.next_value()?),
                 "properties" if properties.is_none() => {
                     let Some(kind) = event_type.as_deref().filter(|kind| self.governed.contains(kind)) else {
@@ -198,7 +245,7 @@ impl<'de> Visitor<'de> for EnvelopeVisitor<'_> {
         let Some(event_type) = event_type else {
             return Ok(Envelope::Declined);
         };
-        if !self.governed.contains(&event_type.as_ref()) {
+        if !self.governed.contains(&&*event_type) {
             return Ok(Envelope::Ignored(event_type));
         }
         Ok(match properties {
@@ -272,9 +319,9 @@ struct Permission<'a> {
     #[serde(borrow, default)]
     action: Text<'a>,
     #[serde(borrow, default)]
-    patterns: Field<Vec<Cow<'a, str>>>,
+    patterns: Field<Vec<Str<'a>>>,
     #[serde(borrow, default)]
-    resources: Field<Vec<Cow<'a, str>>>,
+    resources: Field<Vec<Str<'a>>>,
     #[serde(borrow, default)]
     metadata: Nested<Metadata<'a>>,
     #[serde(borrow, default)]
@@ -289,7 +336,7 @@ fn build_request(shape: PermissionShape, fields: Permission<'_>) -> Option<Permi
         PermissionShape::Asked | PermissionShape::Updated => (fields.permission, fields.patterns, fields.tool),
     };
     let (id, session_id, metadata) = (fields.id, fields.session_id, fields.metadata);
-    let patterns = patterns.set().unwrap_or_default().into_iter().map(Cow::into_owned).collect();
+    let patterns = patterns.set().unwrap_or_default().into_iter().map(Str::into_owned).collect();
     let (message_id, call_id) = match origin.fields().set() {
         Some(origin) => (optional(origin.message_id)?, optional(origin.call_id)?),
         None => (None, None),
@@ -387,7 +434,7 @@ struct MessageProperties<'a> {
 
 fn message(fields: MessageProperties<'_>) -> Option<Event> {
     let info = fields.info.fields().set()?;
-    let is_assistant = matches!(&info.role, Field::Set(role) if role == "assistant");
+    let is_assistant = matches!(&info.role, Field::Set(role) if &**role == "assistant");
     if !is_assistant {
         return Some(usage_or_other("message.updated", None));
     }
@@ -462,7 +509,7 @@ fn part(fields: PartProperties<'_>) -> Option<Event> {
     let Field::Set(part_type) = &part.part_type else {
         return Some(usage_or_other("message.part.updated", None));
     };
-    match part_type.as_ref() {
+    match &**part_type {
         "tool" => tool_call(part).map(Event::ToolCall),
         "step-finish" => {
             let step = StepFinish {
