@@ -114,6 +114,13 @@ describe('handleLine errors', () => {
     expect(() => handleLine(handle + 1000, '{"type":"session.status"}')).toThrow(/unknown job handle .*jobHandle/)
   })
 
+  it('rejects handles that are not whole numbers', () => {
+    for (const bad of [handle + 0.5, -1, Number.NaN, 2 ** 40]) {
+      expect(() => handleLine(bad, '{"type":"session.status"}')).toThrow(/invalid job handle .*whole number/)
+    }
+    expect(governor.decisionLog('job').entries).toHaveLength(0)
+  })
+
   it('rejects bytes that are not UTF-8 and logs nothing', () => {
     const bytes = Buffer.concat([Buffer.from('data: {"type":"permission.asked","properties":{"id":"per_'), Buffer.from([0xff, 0xfe]), Buffer.from('"}}')])
     expect(() => handleLine(handle, bytes)).toThrow(/not UTF-8/)

@@ -297,7 +297,15 @@ impl Governor {
 /// than a job id and a string, and the brief outcome less to parse than the
 /// full one. The decision log keeps every action's verdict.
 #[napi(catch_unwind, ts_return_type = "string | null")]
-pub fn handle_line(job_handle: u32, #[napi(ts_arg_type = "Uint8Array | string")] line: Either<&[u8], String>) -> Result<Option<String>> {
+pub fn handle_line(job_handle: f64, #[napi(ts_arg_type = "Uint8Array | string")] line: Either<&[u8], String>) -> Result<Option<String>> {
+    // Taken as a float, because napi's u32 conversion truncates: 1.5 or -1
+    // would name another job.
+    let whole = job_handle.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&job_handle);
+    if !whole {
+        return Err(invalid_arg(format!("invalid job handle {job_handle}: expected a whole number that jobHandle(jobId) returned")));
+    }
+    let job_handle = job_handle as u32;
+
     let text = match &line {
         Either::A(bytes) => std::str::from_utf8(bytes).map_err(|error| invalid_arg(format!("invalid event: not UTF-8 text: {error}")))?,
         Either::B(text) => text.as_str(),
