@@ -199,14 +199,10 @@ impl Ledger {
         if self.is_closed(&snapshot.message_id) {
             return Ok(None);
         }
-        let entry = self
-            .open
-            .entry(snapshot.message_id.clone())
-            .or_insert_with(|| OpenMessage {
-                session_id: snapshot.session_id.clone(),
-                ..OpenMessage::default()
-            });
-        entry.model = Some(snapshot.model.clone());
+        let entry = open_entry(&mut self.open, &snapshot.message_id, &snapshot.session_id)?;
+        if entry.model.as_ref() != Some(&snapshot.model) {
+            entry.model = Some(snapshot.model.clone());
+        }
         let newer = entry
             .snapshot
             .is_none_or(|old| is_not_older(&snapshot.figures, &old));
@@ -231,13 +227,7 @@ impl Ledger {
         if self.is_closed(&step.message_id) {
             return Ok(None);
         }
-        let entry = self
-            .open
-            .entry(step.message_id.clone())
-            .or_insert_with(|| OpenMessage {
-                session_id: step.session_id.clone(),
-                ..OpenMessage::default()
-            });
+        let entry = open_entry(&mut self.open, &step.message_id, &step.session_id)?;
         let keep = entry
             .steps
             .get(&step.part_id)
@@ -247,6 +237,21 @@ impl Ledger {
         }
         recount(&step.message_id, entry, pricing, step.at_ms).map(Some)
     }
+}
+
+/// Returns the open message's entry, creating it for a new message. The ids
+/// are copied only then, not on every snapshot of a message already open.
+fn open_entry<'m>(
+    open: &'m mut BTreeMap<String, OpenMessage>,
+    message_id: &str,
+    session_id: &str,
+) -> Result<&'m mut OpenMessage, LedgerError> {
+    if !open.contains_key(message_id) {
+        let entry = OpenMessage { session_id: session_id.to_string(), ..OpenMessage::default() };
+        open.insert(message_id.to_string(), entry);
+    }
+    // Present, as inserted above; the error only satisfies the types.
+    open.get_mut(message_id).ok_or_else(|| LedgerError::Overflow { message_id: message_id.to_string() })
 }
 
 /// Snapshots of one message only grow: a later one has at least the cost and
