@@ -96,6 +96,9 @@ fn unusual_shapes_read_alike_both_ways() {
         r#"{"type":"permission.asked","properties":{"id":"p","sessionID":"s","permission":"edit"},"data":{"id":"q","sessionID":"s","permission":"bash"}}"#,
         r#"{"directory":"/w","payload":{"type":"permission.asked","properties":{"id":"p","sessionID":"s","permission":"edit"}}}"#,
         r#"{"type":"session.status","properties":{"sessionID":"s"},"properties":1}"#,
+        // A number out of range where no reader looks, found by fuzzing: the
+        // error must give the same position both ways.
+        r#"{"type":"session.created","properties":{"sessionID":"s","infn":{"time":{"created":179641E132717}}}}"#,
         // Deep nesting in a field both readers use.
         &format!(r#"{{"type":"permission.asked","properties":{{"id":"p","sessionID":"s","permission":"bash","patterns":{}"ls"{}}}}}"#, "[".repeat(200), "]".repeat(200)),
     ];

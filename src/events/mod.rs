@@ -162,8 +162,11 @@ fn parse_envelope_text(json: &str, depth: usize) -> Result<Event, EventError> {
     if let Some(event) = raw.and_then(|raw| borrowed::parse(&event_type, raw.get())) {
         return Ok(event);
     }
-    let properties = match raw {
-        Some(raw) => serde_json::from_str(raw.get()).map_err(not_json)?,
+    let properties = match raw.map(|raw| serde_json::from_str(raw.get())) {
+        Some(Ok(properties)) => properties,
+        // Parsed again whole, so that the error's line and column count
+        // from the start of the event, not of its properties.
+        Some(Err(_)) => return parse_event(&serde_json::from_str::<Value>(json).map_err(not_json)?),
         None => Value::Null,
     };
     parse_typed(&event_type, &properties)
