@@ -8,11 +8,12 @@
 //! shape, a float where a count belongs), and the caller then reads the event
 //! with the `Value` readers in `permission` and `usage`, which accept the
 //! same events and report what is wrong with the others. Whenever this reader
-//! returns an event, those readers return the same one, with one exception:
-//! this reader skips fields nested deeper than the 128 levels a `Value` may
-//! have, where the `Value` readers fail. Skipping keeps its own stack on the
-//! heap, bounded by the event size limit. Tests and a fuzz target compare
-//! the two readers.
+//! returns an event, those readers return the same one, with two
+//! exceptions. In fields it skips, this reader accepts nesting deeper than
+//! the 128 levels a `Value` may have, and numbers beyond the range of an
+//! `f64`, where the `Value` readers fail; JSON sets neither limit. Skipping
+//! keeps its own stack on the heap, bounded by the event size limit. Tests
+//! and a fuzz target compare the two readers.
 
 use super::permission::{PermissionMetadata, PermissionRequest, PermissionShape, ToolCall, ToolInput};
 use super::usage::{usd_to_micros, Figures, MessageSnapshot, ModelRef, SessionInfo, StepFinish, Tokens, UsageEvent};

@@ -89,8 +89,9 @@ pub fn parse_event_text(text: &str) -> Result<Event, EventError> {
 /// Parses event text like [`parse_event_text`], but always through a
 /// `serde_json::Value`, never through the borrowed reader. Both return the
 /// same result for every text, except that this one fails on nesting deeper
-/// than 128 levels even in fields the borrowed reader skips; tests and
-/// fuzzing compare them.
+/// than 128 levels and on numbers beyond the range of an `f64`, even in
+/// fields the borrowed reader skips ([`is_value_limit`] tells those errors);
+/// tests and fuzzing compare them.
 #[doc(hidden)]
 pub fn parse_event_text_by_value(text: &str) -> Result<Event, EventError> {
     if text.len() > MAX_EVENT_BYTES {
@@ -100,6 +101,13 @@ pub fn parse_event_text_by_value(text: &str) -> Result<Event, EventError> {
     let json = trimmed.strip_prefix("data:").map(str::trim_start).unwrap_or(trimmed);
     let not_json = |error: serde_json::Error| EventError::new(None, format!("not valid JSON: {error}"));
     parse_event(&serde_json::from_str::<Value>(json).map_err(not_json)?)
+}
+
+/// Tells whether `error` comes from a limit of `serde_json::Value` that JSON
+/// itself does not set, the only case where the two readers may disagree.
+#[doc(hidden)]
+pub fn is_value_limit(error: &EventError) -> bool {
+    error.message.contains("recursion limit exceeded") || error.message.contains("number out of range")
 }
 
 /// Event types the governor acts on. Text events of any other type are
