@@ -184,10 +184,34 @@ fn absolute_parts(path: &str, cwd: &Path, home: Option<&Path>) -> Parts {
 /// of the link's target, not back to the link's own directory. `base` must be
 /// resolved already.
 pub fn locate(path: &str, cwd: &Path, home: Option<&Path>, base: &Path) -> PathBuf {
+    locate_with(path, cwd, home, base, &Disk).path
+}
+
+/// A path found by [`locate_with`], and whether resolving it again would
+/// return it unchanged.
+pub(crate) struct Located {
+    pub path: PathBuf,
+    /// True when every symlink met was followed (none past the hop limit,
+    /// none unreadable). Such a path has no symlink left in its existing
+    /// prefix, so `resolve` and `resolve_below` return it as it is, as long
+    /// as the file system does not change.
+    pub settled: bool,
+}
+
+/// Like [`locate`], reading the file system through `lookup`.
+pub(crate) fn locate_with(
+    path: &str,
+    cwd: &Path,
+    home: Option<&Path>,
+    base: &Path,
+    lookup: &dyn Lookup,
+) -> Located {
     let parts = absolute_parts(path, cwd, home);
+    let mut resolver = Resolver::new(lookup);
     if parts.windows || !parts.names.iter().any(|name| name == "..") {
         let normalized = Parts { names: fold_dots(parts.names), ..parts }.to_path();
-        return resolve_below(&normalized, base);
+        let path = resolver.below(&normalized, base);
+        return Located { path, settled: resolver.settled };
     }
 
     let mut current = Parts { names: Vec::new(), ..parts.clone() };
@@ -195,7 +219,7 @@ pub fn locate(path: &str, cwd: &Path, home: Option<&Path>, base: &Path) -> PathB
         match name.as_str() {
             "." => {}
             ".." => {
-                let resolved = resolve(&current.to_path());
+                let resolved = Resolver::new(lookup).resolve(&current.to_path(), 0);
                 let resolved_text = resolved.to_string_lossy();
                 if let Some(physical) = split_absolute(&resolved_text) {
                     current = physical;
@@ -205,7 +229,8 @@ pub fn locate(path: &str, cwd: &Path, home: Option<&Path>, base: &Path) -> PathB
             _ => current.names.push(name.clone()),
         }
     }
-    resolve(&current.to_path())
+    let path = resolver.resolve(&current.to_path(), 0);
+    Located { path, settled: resolver.settled }
 }
 
 /// Resolves the symlinks in `path` (absolute and normalised) component by
@@ -215,66 +240,219 @@ pub fn locate(path: &str, cwd: &Path, home: Option<&Path>, base: &Path) -> PathB
 /// because writing through one creates its target. Windows-looking paths on a
 /// non-Windows host are returned as they are.
 pub fn resolve(path: &Path) -> PathBuf {
-    let mut hops_left = MAX_SYMLINK_HOPS;
-    resolve_with_budget(path, 0, &mut hops_left)
+    Resolver::new(&Disk).resolve(path, 0)
 }
 
 /// Like [`resolve`], but checks only the components below `base` when `path`
 /// lies inside it. `base` must already be resolved (a job's worktree is, at
 /// registration), so its own components need no file-system call again.
 pub fn resolve_below(path: &Path, base: &Path) -> PathBuf {
-    let Some(relative) = relative_to(path, base) else {
-        return resolve(path);
-    };
-    let base_depth = path.components().count().saturating_sub(relative.components().count()).saturating_sub(1);
-    let mut hops_left = MAX_SYMLINK_HOPS;
-    resolve_with_budget(path, base_depth, &mut hops_left)
+    resolve_below_with(path, base, &Disk)
 }
 
-/// Resolves `path`, taking its first `trusted` named components as resolved.
-fn resolve_with_budget(path: &Path, trusted: usize, hops_left: &mut usize) -> PathBuf {
-    let text = path.to_string_lossy();
-    let parts = match split_absolute(&text) {
-        Some(parts) if !parts.windows || cfg!(windows) => parts,
-        _ => return path.to_path_buf(),
-    };
-    let names = fold_dots(parts.names.clone());
-    let mut current = Parts {
-        names: Vec::new(),
-        ..parts
-    };
-    let mut index = 0;
-    while let Some(name) = names.get(index) {
-        index += 1;
-        let mut next = current.clone();
-        next.names.push(name.clone());
-        if index <= trusted {
-            current = next;
-            continue;
-        }
-        let candidate = next.to_path();
-        let Ok(metadata) = fs::symlink_metadata(&candidate) else {
-            current.names.extend(names.iter().skip(index - 1).cloned());
-            return current.to_path();
-        };
-        if !metadata.file_type().is_symlink() || *hops_left == 0 {
-            current = next;
-            continue;
-        }
-        *hops_left -= 1;
-        let Ok(target) = fs::read_link(&candidate) else {
-            current = next;
-            continue;
-        };
-        let joined = normalize(&target.to_string_lossy(), &current.to_path(), None);
-        let resolved = resolve_with_budget(&joined, 0, hops_left);
-        let resolved_text = resolved.to_string_lossy();
-        match split_absolute(&resolved_text) {
-            Some(resolved_parts) => current = resolved_parts,
-            None => current = next,
+/// Like [`resolve_below`], reading the file system through `lookup`.
+pub(crate) fn resolve_below_with(path: &Path, base: &Path, lookup: &dyn Lookup) -> PathBuf {
+    Resolver::new(lookup).below(path, base)
+}
+
+/// What `lstat` found at one path, with the link target when it is a symlink.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Entry {
+    /// `lstat` failed: the path does not exist, or a parent is no directory.
+    Missing,
+    /// Anything but a symlink.
+    Plain,
+    /// A symlink, with its target, or `None` when `readlink` failed.
+    Link(Option<PathBuf>),
+}
+
+/// Reads one path of the file system without following a final symlink.
+pub(crate) trait Lookup {
+    fn entry(&self, path: &Path) -> Entry;
+}
+
+/// Asks the file system every time.
+pub(crate) struct Disk;
+
+impl Lookup for Disk {
+    fn entry(&self, path: &Path) -> Entry {
+        match fs::symlink_metadata(path) {
+            Err(_) => Entry::Missing,
+            Ok(metadata) if metadata.file_type().is_symlink() => Entry::Link(fs::read_link(path).ok()),
+            Ok(_) => Entry::Plain,
         }
     }
-    current.to_path()
+}
+
+/// Remembers what the file system answered, so that the many paths of one
+/// command line that share a prefix cost one `lstat` per directory. Keep one
+/// only as long as the file system may be taken as unchanged (one analysis).
+#[derive(Debug, Default)]
+pub(crate) struct CachedDisk {
+    entries: std::cell::RefCell<std::collections::HashMap<PathBuf, Entry>>,
+}
+
+impl Lookup for CachedDisk {
+    fn entry(&self, path: &Path) -> Entry {
+        if let Some(entry) = self.entries.try_borrow().ok().and_then(|map| map.get(path).cloned()) {
+            return entry;
+        }
+        let entry = Disk.entry(path);
+        if let Ok(mut map) = self.entries.try_borrow_mut() {
+            map.insert(path.to_path_buf(), entry.clone());
+        }
+        entry
+    }
+}
+
+/// One resolution: the symlink hop budget and whether every link was followed.
+struct Resolver<'l> {
+    lookup: &'l dyn Lookup,
+    hops_left: usize,
+    settled: bool,
+}
+
+impl<'l> Resolver<'l> {
+    fn new(lookup: &'l dyn Lookup) -> Resolver<'l> {
+        Resolver { lookup, hops_left: MAX_SYMLINK_HOPS, settled: true }
+    }
+
+    fn below(&mut self, path: &Path, base: &Path) -> PathBuf {
+        match trusted_depth(path, base) {
+            Some(depth) => self.resolve(path, depth),
+            None => self.resolve(path, 0),
+        }
+    }
+
+    /// Resolves `path`, taking its first `trusted` named components as resolved.
+    fn resolve(&mut self, path: &Path, trusted: usize) -> PathBuf {
+        let text = path.to_string_lossy();
+        let parts = match split_absolute(&text) {
+            Some(parts) if !parts.windows || cfg!(windows) => parts,
+            _ => return path.to_path_buf(),
+        };
+        let names = fold_dots(parts.names);
+        let mut current = PathText::new(&parts.root, parts.windows);
+        for (done, name) in names.iter().enumerate() {
+            let mark = current.mark();
+            current.push(name);
+            if done < trusted {
+                continue;
+            }
+            let target = match self.lookup.entry(current.as_path()) {
+                Entry::Missing => {
+                    for rest in names.iter().skip(done + 1) {
+                        current.push(rest);
+                    }
+                    return current.into_path();
+                }
+                Entry::Plain => continue,
+                Entry::Link(_) if self.hops_left == 0 => {
+                    self.settled = false;
+                    continue;
+                }
+                Entry::Link(target) => target,
+            };
+            self.hops_left -= 1;
+            let Some(target) = target else {
+                self.settled = false;
+                continue;
+            };
+            current.restore(mark);
+            let joined = normalize(&target.to_string_lossy(), current.as_path(), None);
+            let resolved = self.resolve(&joined, 0);
+            let resolved_text = resolved.to_string_lossy();
+            match split_absolute(&resolved_text) {
+                Some(resolved_parts) => current = PathText::from_parts(&resolved_parts),
+                None => current.push(name),
+            }
+        }
+        current.into_path()
+    }
+}
+
+/// A path built one component at a time, spelled as `Parts::to_path` spells it.
+struct PathText {
+    text: String,
+    separator: char,
+    empty: bool,
+}
+
+impl PathText {
+    fn new(root: &str, windows: bool) -> PathText {
+        let separator = if windows { '\\' } else { '/' };
+        let mut text = String::with_capacity(root.len() + 64);
+        text.push_str(root);
+        text.push(separator);
+        PathText { text, separator, empty: true }
+    }
+
+    fn from_parts(parts: &Parts) -> PathText {
+        let mut text = PathText::new(&parts.root, parts.windows);
+        for name in &parts.names {
+            text.push(name);
+        }
+        text
+    }
+
+    fn push(&mut self, name: &str) {
+        if !self.empty {
+            self.text.push(self.separator);
+        }
+        self.text.push_str(name);
+        self.empty = false;
+    }
+
+    fn mark(&self) -> (usize, bool) {
+        (self.text.len(), self.empty)
+    }
+
+    fn restore(&mut self, (len, empty): (usize, bool)) {
+        self.text.truncate(len);
+        self.empty = empty;
+    }
+
+    fn as_path(&self) -> &Path {
+        Path::new(&self.text)
+    }
+
+    fn into_path(self) -> PathBuf {
+        PathBuf::from(self.text)
+    }
+}
+
+/// Returns how many leading components of `path` `resolve_below` may skip:
+/// the depth of `base` when `path` lies inside it, `None` otherwise.
+fn trusted_depth(path: &Path, base: &Path) -> Option<usize> {
+    if let (Some(path_text), Some(base_text)) = (path.to_str(), base.to_str()) {
+        if is_plain_absolute(path_text) && is_plain_absolute(base_text) {
+            return plain_depth(path_text, base_text);
+        }
+    }
+    let relative = relative_to(path, base)?;
+    Some(path.components().count().saturating_sub(relative.components().count()).saturating_sub(1))
+}
+
+/// Tells whether `text` is a Unix absolute path with no empty, `.` or `..`
+/// component and no trailing separator, on which `relative_to` and
+/// `Path::components` agree with a plain split on `/`.
+fn is_plain_absolute(text: &str) -> bool {
+    if text == "/" {
+        return true;
+    }
+    let Some(rest) = text.strip_prefix('/') else {
+        return false;
+    };
+    !is_windows_path(text) && rest.split('/').all(|name| !name.is_empty() && name != "." && name != "..")
+}
+
+/// `trusted_depth` for two plain absolute paths.
+fn plain_depth(path: &str, base: &str) -> Option<usize> {
+    if base == "/" {
+        return Some(0);
+    }
+    let inside = path == base || path.strip_prefix(base).is_some_and(|rest| rest.starts_with('/'));
+    inside.then(|| base.matches('/').count())
 }
 
 /// Tells whether `path` lies inside `worktree` or is the worktree itself,
@@ -508,5 +686,176 @@ mod tests {
         assert_eq!(resolve(&worktree.join("up/f")), root.join("sibling/f"));
         assert!(resolve(&worktree.join("loop/f")).starts_with(&worktree));
         fs::remove_dir_all(&root).unwrap();
+    }
+    /// `resolve` and `locate` as they were before resolution went through
+    /// `Resolver`, kept as the oracle the faster code must agree with.
+    mod reference {
+        use super::super::*;
+
+        pub fn locate(path: &str, cwd: &Path, home: Option<&Path>, base: &Path) -> PathBuf {
+            let parts = absolute_parts(path, cwd, home);
+            if parts.windows || !parts.names.iter().any(|name| name == "..") {
+                let normalized = Parts { names: fold_dots(parts.names), ..parts }.to_path();
+                return resolve_below(&normalized, base);
+            }
+            let mut current = Parts { names: Vec::new(), ..parts.clone() };
+            for name in &parts.names {
+                match name.as_str() {
+                    "." => {}
+                    ".." => {
+                        let resolved = resolve(&current.to_path());
+                        if let Some(physical) = split_absolute(&resolved.to_string_lossy()) {
+                            current = physical;
+                        }
+                        current.names.pop();
+                    }
+                    _ => current.names.push(name.clone()),
+                }
+            }
+            resolve(&current.to_path())
+        }
+
+        pub fn resolve(path: &Path) -> PathBuf {
+            resolve_with_budget(path, 0, &mut MAX_SYMLINK_HOPS.clone())
+        }
+
+        pub fn resolve_below(path: &Path, base: &Path) -> PathBuf {
+            let Some(relative) = relative_to(path, base) else {
+                return resolve(path);
+            };
+            let depth = path.components().count().saturating_sub(relative.components().count()).saturating_sub(1);
+            resolve_with_budget(path, depth, &mut MAX_SYMLINK_HOPS.clone())
+        }
+
+        fn resolve_with_budget(path: &Path, trusted: usize, hops_left: &mut usize) -> PathBuf {
+            let text = path.to_string_lossy();
+            let parts = match split_absolute(&text) {
+                Some(parts) if !parts.windows || cfg!(windows) => parts,
+                _ => return path.to_path_buf(),
+            };
+            let names = fold_dots(parts.names.clone());
+            let mut current = Parts { names: Vec::new(), ..parts };
+            let mut index = 0;
+            while let Some(name) = names.get(index) {
+                index += 1;
+                let mut next = current.clone();
+                next.names.push(name.clone());
+                if index <= trusted {
+                    current = next;
+                    continue;
+                }
+                let candidate = next.to_path();
+                let Ok(metadata) = fs::symlink_metadata(&candidate) else {
+                    current.names.extend(names.iter().skip(index - 1).cloned());
+                    return current.to_path();
+                };
+                if !metadata.file_type().is_symlink() || *hops_left == 0 {
+                    current = next;
+                    continue;
+                }
+                *hops_left -= 1;
+                let Ok(target) = fs::read_link(&candidate) else {
+                    current = next;
+                    continue;
+                };
+                let joined = normalize(&target.to_string_lossy(), &current.to_path(), None);
+                let resolved = resolve_with_budget(&joined, 0, hops_left);
+                match split_absolute(&resolved.to_string_lossy()) {
+                    Some(resolved_parts) => current = resolved_parts,
+                    None => current = next,
+                }
+            }
+            current.to_path()
+        }
+    }
+
+    /// Builds a worktree full of awkward links: escapes, chains, loops,
+    /// dangling and relative ones, a file used as a directory.
+    #[cfg(unix)]
+    fn link_maze(name: &str) -> (PathBuf, PathBuf) {
+        use std::os::unix::fs::symlink;
+        let root = temp_dir(name);
+        let worktree = root.join("job");
+        fs::create_dir_all(worktree.join("src/app")).unwrap();
+        fs::create_dir_all(root.join("outside/sub")).unwrap();
+        fs::write(worktree.join("file"), "").unwrap();
+        symlink(root.join("outside"), worktree.join("out")).unwrap();
+        symlink("../job/src", worktree.join("src/up")).unwrap();
+        symlink("self", worktree.join("self")).unwrap();
+        symlink("ping", worktree.join("pong")).unwrap();
+        symlink("pong", worktree.join("ping")).unwrap();
+        symlink(root.join("missing/deep"), worktree.join("dangling")).unwrap();
+        symlink("/", worktree.join("root")).unwrap();
+        let mut previous = String::from("src");
+        for hop in 0..45 {
+            let link = format!("chain{hop}");
+            symlink(&previous, worktree.join(&link)).unwrap();
+            previous = link;
+        }
+        (root, worktree)
+    }
+
+    /// Every path of up to three components drawn from names that exercise
+    /// each branch of the resolver.
+    fn maze_paths() -> Vec<String> {
+        let names = [
+            "src", "app", "out", "sub", "up", "self", "ping", "dangling", "root", "chain44", "chain3", "file",
+            "new", "..", ".", "",
+        ];
+        let mut paths = Vec::new();
+        for a in names {
+            for b in names {
+                for c in ["", "..", "x", "sub"] {
+                    paths.push(format!("{a}/{b}/{c}"));
+                }
+            }
+        }
+        paths
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn resolver_agrees_with_the_reference() {
+        let (root, worktree) = link_maze("oracle");
+        let bases = [worktree.clone(), worktree.join("src"), root.join("outside"), PathBuf::from("/")];
+        let cwds = [worktree.clone(), worktree.join("src/app")];
+        let cached = CachedDisk::default();
+        for text in maze_paths() {
+            for cwd in &cwds {
+                for base in &bases {
+                    let expected = reference::locate(&text, cwd, None, base);
+                    let fresh = locate_with(&text, cwd, None, base, &Disk);
+                    let remembered = locate_with(&text, cwd, None, base, &cached);
+                    assert_eq!(fresh.path, expected, "locate({text:?}) in {cwd:?} below {base:?}");
+                    assert_eq!(remembered.path, expected, "cached locate({text:?}) in {cwd:?}");
+                    assert_eq!(fresh.settled, remembered.settled, "settled of {text:?}");
+                    let again = reference::resolve_below(&expected, base);
+                    if fresh.settled {
+                        assert_eq!(again, expected, "settled {text:?} resolves to itself");
+                    }
+                    assert_eq!(resolve_below_with(&expected, base, &cached), again, "resolve_below {expected:?}");
+                    let normalized = normalize(&text, cwd, None);
+                    assert_eq!(resolve_below(&normalized, base), reference::resolve_below(&normalized, base));
+                    assert_eq!(resolve(&normalized), reference::resolve(&normalized));
+                }
+            }
+        }
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn trusted_depth_matches_components() {
+        let cases = [
+            ("/w/job/a", "/w/job", Some(2)),
+            ("/w/job", "/w/job", Some(2)),
+            ("/w/job-2", "/w/job", None),
+            ("/etc", "/", Some(0)),
+            ("/w/job/./a", "/w/job", Some(2)),
+            ("/w/job/x/../a", "/w/job", Some(4)),
+            ("/w//job/a", "/w/job", Some(2)),
+        ];
+        for (path, base, expected) in cases {
+            assert_eq!(trusted_depth(Path::new(path), Path::new(base)), expected, "trusted_depth({path:?}, {base:?})");
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! opaque: its effects are not known, so it is never provably safe.
 
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use super::command::{self, is_loader_variable, Invocation};
 use super::options::{parse_options, OptionSpec, ParsedArgs};
@@ -21,6 +22,8 @@ pub(crate) struct Site {
     pub links: Vec<(PathBuf, PathBuf)>,
     /// The worktree, already resolved: paths below it are resolved from there.
     pub worktree: PathBuf,
+    /// What the file system answered so far during this analysis.
+    pub disk: Rc<paths::CachedDisk>,
 }
 
 /// Maximum number of links from the command line followed for one path.
@@ -32,7 +35,10 @@ impl Site {
     /// through symlinks on disk.
     pub fn locate(&self, text: &str) -> PathBuf {
         // `paths::locate` follows disk links before `..`, as the kernel does.
-        let mut path = paths::locate(text, &self.cwd, self.home.as_deref(), &self.worktree);
+        let disk: &dyn paths::Lookup = &*self.disk;
+        let located = paths::locate_with(text, &self.cwd, self.home.as_deref(), &self.worktree, disk);
+        let mut path = located.path;
+        let mut through_links = false;
         for _ in 0..MAX_LINK_HOPS {
             let through_link = self.links.iter().rev().find_map(|(link, target)| {
                 let rest = path.strip_prefix(link).ok()?;
@@ -43,11 +49,19 @@ impl Site {
                 })
             });
             match through_link {
-                Some(next) if next != path => path = next,
+                Some(next) if next != path => {
+                    path = next;
+                    through_links = true;
+                }
                 _ => break,
             }
         }
-        paths::resolve_below(&path, &self.worktree)
+        // A settled path resolves to itself, so only a path that went
+        // through a link of the command line needs resolving again.
+        if located.settled && !through_links {
+            return path;
+        }
+        paths::resolve_below_with(&path, &self.worktree, disk)
     }
 }
 

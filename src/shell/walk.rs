@@ -3,6 +3,7 @@
 
 use std::io::BufReader;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use brush_parser::ast::{
     AndOr, AndOrList, Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList,
@@ -14,6 +15,8 @@ use brush_parser::{Parser, ParserOptions};
 use super::command::{self, Invocation};
 use super::programs::path_effect;
 use super::words::{self, Word};
+use crate::paths::CachedDisk;
+
 use super::{Analysis, Effect, ShellContext, SubCommand};
 
 /// Maximum nesting of `bash -c`, `$(...)` and similar before the analysis
@@ -34,6 +37,8 @@ pub(crate) struct Walker<'c> {
     depth: usize,
     /// Links created so far in the command line; see `Site::links`.
     pub links: Vec<(PathBuf, PathBuf)>,
+    /// File-system answers shared by every path of this analysis.
+    disk: Rc<CachedDisk>,
 }
 
 impl<'c> Walker<'c> {
@@ -43,6 +48,7 @@ impl<'c> Walker<'c> {
             analysis: Analysis::default(),
             depth: 0,
             links: Vec::new(),
+            disk: Rc::default(),
         }
     }
 
@@ -344,6 +350,7 @@ impl<'c> Walker<'c> {
             home: self.context.home.clone(),
             links: self.links.clone(),
             worktree: self.context.worktree.clone(),
+            disk: self.disk.clone(),
         }
     }
 }
