@@ -51,6 +51,7 @@
 
 mod archive;
 mod command;
+mod front;
 mod network;
 mod options;
 mod packages;
@@ -130,7 +131,19 @@ pub struct Analysis {
 /// `context.cwd` should be absolute and, like `context.worktree`, resolved
 /// with [`crate::paths::resolve`], because effect paths are resolved.
 pub fn analyse(command: &str, context: &ShellContext) -> Analysis {
-    let mut walker = walk::Walker::new(context);
+    analyse_with(command, context, walk::Front::Fast)
+}
+
+/// Analyses like [`analyse`] with brush-parser alone: no fast front end and
+/// no fast word expansion. The equivalence tests and the `shell_front` fuzz
+/// target compare the two; it is not meant for other use.
+#[doc(hidden)]
+pub fn analyse_with_brush_parser(command: &str, context: &ShellContext) -> Analysis {
+    analyse_with(command, context, walk::Front::BrushParser)
+}
+
+fn analyse_with(command: &str, context: &ShellContext, front: walk::Front) -> Analysis {
+    let mut walker = walk::Walker::new(context, front);
     let mut place = walk::Place {
         cwd: context.cwd.clone(),
         unknown: None,

@@ -31,6 +31,16 @@ pub(crate) struct Place {
     pub unknown: Option<String>,
 }
 
+/// Which parser reads command lines and words.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Front {
+    /// `front::parse` and `words::expand_plain` where they apply,
+    /// brush-parser for the rest.
+    Fast,
+    /// brush-parser only.
+    BrushParser,
+}
+
 pub(crate) struct Walker<'c> {
     pub context: &'c ShellContext,
     pub analysis: Analysis,
@@ -39,16 +49,18 @@ pub(crate) struct Walker<'c> {
     pub links: Vec<(PathBuf, PathBuf)>,
     /// File-system answers shared by every path of this analysis.
     disk: Rc<CachedDisk>,
+    front: Front,
 }
 
 impl<'c> Walker<'c> {
-    pub fn new(context: &'c ShellContext) -> Walker<'c> {
+    pub fn new(context: &'c ShellContext, front: Front) -> Walker<'c> {
         Walker {
             context,
             analysis: Analysis::default(),
             depth: 0,
             links: Vec::new(),
             disk: Rc::default(),
+            front,
         }
     }
 
@@ -61,7 +73,7 @@ impl<'c> Walker<'c> {
                 .push(format!("commands nested more than {MAX_DEPTH} levels deep"));
             return;
         }
-        let program = match parse(text) {
+        let program = match self.parse(text) {
             Ok(program) => program,
             Err(reason) => {
                 self.analysis.opaque.push(reason);
@@ -73,6 +85,17 @@ impl<'c> Walker<'c> {
             self.list(list, place);
         }
         self.depth -= 1;
+    }
+
+    fn parse(&self, text: &str) -> Result<brush_parser::ast::Program, String> {
+        let fast = match self.front {
+            Front::Fast => super::front::parse(text),
+            Front::BrushParser => None,
+        };
+        match fast {
+            Some(program) => Ok(program),
+            None => parse(text),
+        }
     }
 
     /// Walks `text` as a subshell: its changes of directory stay inside it.
@@ -205,7 +228,11 @@ impl<'c> Walker<'c> {
 
     /// Expands a word and walks its command substitutions.
     fn expand(&mut self, raw: &str, place: &Place) -> Word {
-        let word = words::expand(raw, self.context.home.as_deref());
+        let plain = match self.front {
+            Front::Fast => words::expand_plain(raw),
+            Front::BrushParser => None,
+        };
+        let word = plain.unwrap_or_else(|| words::expand(raw, self.context.home.as_deref()));
         for substitution in &word.substitutions {
             self.subshell(substitution, place);
         }
