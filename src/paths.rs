@@ -206,8 +206,12 @@ pub(crate) fn locate_with(
     base: &Path,
     lookup: &dyn Lookup,
 ) -> Located {
-    let parts = absolute_parts(path, cwd, home);
     let mut resolver = Resolver::new(lookup);
+    if let Some(normalized) = normalize_plain(path, cwd, home) {
+        let path = resolver.below(&normalized, base);
+        return Located { path, settled: resolver.settled };
+    }
+    let parts = absolute_parts(path, cwd, home);
     if parts.windows || !parts.names.iter().any(|name| name == "..") {
         let normalized = Parts { names: fold_dots(parts.names), ..parts }.to_path();
         let path = resolver.below(&normalized, base);
@@ -231,6 +235,35 @@ pub(crate) fn locate_with(
     }
     let path = resolver.resolve(&current.to_path(), 0);
     Located { path, settled: resolver.settled }
+}
+
+/// Returns what `normalize` returns for a Unix `path` without `..` under a
+/// plain absolute `cwd` (see `is_plain_absolute`), built without a list of
+/// components; `None` for any other path.
+fn normalize_plain(path: &str, cwd: &Path, home: Option<&Path>) -> Option<PathBuf> {
+    let expanded = expand_home(path, home);
+    let cwd = cwd.to_str()?;
+    if is_windows_path(&expanded) || !is_plain_absolute(cwd) {
+        return None;
+    }
+    let (mut text, rest) = match expanded.strip_prefix('/') {
+        Some(rest) => (String::from("/"), rest),
+        None => (String::from(cwd), expanded.as_str()),
+    };
+    text.reserve(rest.len() + 1);
+    for name in rest.split('/') {
+        match name {
+            "" | "." => {}
+            ".." => return None,
+            _ => {
+                if !text.ends_with('/') {
+                    text.push('/');
+                }
+                text.push_str(name);
+            }
+        }
+    }
+    Some(PathBuf::from(text))
 }
 
 /// Resolves the symlinks in `path` (absolute and normalised) component by
@@ -289,17 +322,31 @@ impl Lookup for Disk {
 /// only as long as the file system may be taken as unchanged (one analysis).
 #[derive(Debug, Default)]
 pub(crate) struct CachedDisk {
-    entries: std::cell::RefCell<std::collections::HashMap<PathBuf, Entry>>,
+    /// Searched linearly: a command line names few directories, and comparing
+    /// a few paths costs less than hashing one.
+    entries: std::cell::RefCell<Vec<(PathBuf, Entry)>>,
 }
+
+/// Number of answers a `CachedDisk` keeps. Later paths go to the disk, so a
+/// huge command line costs no more than it did without the cache.
+const CACHED_ENTRIES: usize = 64;
 
 impl Lookup for CachedDisk {
     fn entry(&self, path: &Path) -> Entry {
-        if let Some(entry) = self.entries.try_borrow().ok().and_then(|map| map.get(path).cloned()) {
+        let known = self.entries.try_borrow().ok().and_then(|entries| {
+            entries
+                .iter()
+                .find(|(known, _)| known.as_os_str() == path.as_os_str())
+                .map(|(_, entry)| entry.clone())
+        });
+        if let Some(entry) = known {
             return entry;
         }
         let entry = Disk.entry(path);
-        if let Ok(mut map) = self.entries.try_borrow_mut() {
-            map.insert(path.to_path_buf(), entry.clone());
+        if let Ok(mut entries) = self.entries.try_borrow_mut() {
+            if entries.len() < CACHED_ENTRIES {
+                entries.push((path.to_path_buf(), entry.clone()));
+            }
         }
         entry
     }
@@ -327,12 +374,24 @@ impl<'l> Resolver<'l> {
     /// Resolves `path`, taking its first `trusted` named components as resolved.
     fn resolve(&mut self, path: &Path, trusted: usize) -> PathBuf {
         let text = path.to_string_lossy();
+        if is_plain_absolute(&text) {
+            // What `split_absolute` and `fold_dots` return for such a path,
+            // without allocating.
+            let names: Vec<&str> = text.split('/').filter(|name| !name.is_empty()).collect();
+            return self.resolve_names("", false, &names, trusted);
+        }
         let parts = match split_absolute(&text) {
             Some(parts) if !parts.windows || cfg!(windows) => parts,
             _ => return path.to_path_buf(),
         };
         let names = fold_dots(parts.names);
-        let mut current = PathText::new(&parts.root, parts.windows);
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.resolve_names(&parts.root, parts.windows, &names, trusted)
+    }
+
+    /// Resolves the path made of `root` and `names` (folded already).
+    fn resolve_names(&mut self, root: &str, windows: bool, names: &[&str], trusted: usize) -> PathBuf {
+        let mut current = PathText::new(root, windows);
         for (done, name) in names.iter().enumerate() {
             let mark = current.mark();
             current.push(name);
@@ -810,6 +869,8 @@ mod tests {
                 }
             }
         }
+        let odd = ["~", "~/src", "$HOME/out/x", "${HOME}", "/", "//x", "./src/./app/", "src//app", "/tmp/../x"];
+        paths.extend(odd.map(String::from));
         paths
     }
 
@@ -820,12 +881,13 @@ mod tests {
         let bases = [worktree.clone(), worktree.join("src"), root.join("outside"), PathBuf::from("/")];
         let cwds = [worktree.clone(), worktree.join("src/app")];
         let cached = CachedDisk::default();
-        for text in maze_paths() {
+        let home = worktree.join("src");
+        for (text, home) in maze_paths().into_iter().flat_map(|text| [(text.clone(), None), (text, Some(home.as_path()))]) {
             for cwd in &cwds {
                 for base in &bases {
-                    let expected = reference::locate(&text, cwd, None, base);
-                    let fresh = locate_with(&text, cwd, None, base, &Disk);
-                    let remembered = locate_with(&text, cwd, None, base, &cached);
+                    let expected = reference::locate(&text, cwd, home, base);
+                    let fresh = locate_with(&text, cwd, home, base, &Disk);
+                    let remembered = locate_with(&text, cwd, home, base, &cached);
                     assert_eq!(fresh.path, expected, "locate({text:?}) in {cwd:?} below {base:?}");
                     assert_eq!(remembered.path, expected, "cached locate({text:?}) in {cwd:?}");
                     assert_eq!(fresh.settled, remembered.settled, "settled of {text:?}");
@@ -834,7 +896,7 @@ mod tests {
                         assert_eq!(again, expected, "settled {text:?} resolves to itself");
                     }
                     assert_eq!(resolve_below_with(&expected, base, &cached), again, "resolve_below {expected:?}");
-                    let normalized = normalize(&text, cwd, None);
+                    let normalized = normalize(&text, cwd, home);
                     assert_eq!(resolve_below(&normalized, base), reference::resolve_below(&normalized, base));
                     assert_eq!(resolve(&normalized), reference::resolve(&normalized));
                 }

@@ -15,15 +15,22 @@ use crate::paths;
 #[derive(Debug, Clone)]
 pub(crate) struct Site {
     pub cwd: PathBuf,
-    pub home: Option<PathBuf>,
     /// Links created earlier in the command line, as (link, target) pairs of
     /// normalised paths. They do not exist on disk yet, so `resolve` cannot
     /// follow them.
     pub links: Vec<(PathBuf, PathBuf)>,
+    /// What stays the same for the whole analysis.
+    pub fixed: Rc<Fixed>,
+}
+
+/// The parts of a `Site` shared by every sub-command of one analysis.
+#[derive(Debug)]
+pub(crate) struct Fixed {
+    pub home: Option<PathBuf>,
     /// The worktree, already resolved: paths below it are resolved from there.
     pub worktree: PathBuf,
     /// What the file system answered so far during this analysis.
-    pub disk: Rc<paths::CachedDisk>,
+    pub disk: paths::CachedDisk,
 }
 
 /// Maximum number of links from the command line followed for one path.
@@ -35,8 +42,9 @@ impl Site {
     /// through symlinks on disk.
     pub fn locate(&self, text: &str) -> PathBuf {
         // `paths::locate` follows disk links before `..`, as the kernel does.
-        let disk: &dyn paths::Lookup = &*self.disk;
-        let located = paths::locate_with(text, &self.cwd, self.home.as_deref(), &self.worktree, disk);
+        let fixed = &*self.fixed;
+        let disk: &dyn paths::Lookup = &fixed.disk;
+        let located = paths::locate_with(text, &self.cwd, fixed.home.as_deref(), &fixed.worktree, disk);
         let mut path = located.path;
         let mut through_links = false;
         for _ in 0..MAX_LINK_HOPS {
@@ -61,7 +69,7 @@ impl Site {
         if located.settled && !through_links {
             return path;
         }
-        paths::resolve_below_with(&path, &self.worktree, disk)
+        paths::resolve_below_with(&path, &fixed.worktree, disk)
     }
 }
 

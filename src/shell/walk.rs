@@ -13,7 +13,7 @@ use brush_parser::ast::{
 use brush_parser::{Parser, ParserOptions};
 
 use super::command::{self, Invocation};
-use super::programs::path_effect;
+use super::programs::{path_effect, Fixed};
 use super::words::{self, Word};
 use crate::paths::CachedDisk;
 
@@ -47,8 +47,8 @@ pub(crate) struct Walker<'c> {
     depth: usize,
     /// Links created so far in the command line; see `Site::links`.
     pub links: Vec<(PathBuf, PathBuf)>,
-    /// File-system answers shared by every path of this analysis.
-    disk: Rc<CachedDisk>,
+    /// The parts of every `Site` that do not change during the analysis.
+    fixed: Rc<Fixed>,
     front: Front,
 }
 
@@ -59,7 +59,11 @@ impl<'c> Walker<'c> {
             analysis: Analysis::default(),
             depth: 0,
             links: Vec::new(),
-            disk: Rc::default(),
+            fixed: Rc::new(Fixed {
+                home: context.home.clone(),
+                worktree: context.worktree.clone(),
+                disk: CachedDisk::default(),
+            }),
             front,
         }
     }
@@ -374,10 +378,8 @@ impl<'c> Walker<'c> {
     pub fn site(&self, place: &Place) -> super::programs::Site {
         super::programs::Site {
             cwd: place.cwd.clone(),
-            home: self.context.home.clone(),
             links: self.links.clone(),
-            worktree: self.context.worktree.clone(),
-            disk: self.disk.clone(),
+            fixed: self.fixed.clone(),
         }
     }
 }
