@@ -11,6 +11,7 @@
 //! host; Windows and macOS volumes are case-insensitive by default, so the
 //! comparison functions take a [`CaseSensitivity`].
 
+use std::borrow::Cow;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -130,18 +131,16 @@ fn fold_dots(names: Vec<String>) -> Vec<String> {
 /// Replaces a leading `~`, `$HOME` or `${HOME}` with `home`. With no home the
 /// prefix becomes `/`, which lies outside every worktree except `/` itself,
 /// so an unknown home directory never looks like the worktree.
-fn expand_home(path: &str, home: Option<&Path>) -> String {
-    let home_text = home
-        .map(|home| home.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "/".into());
+fn expand_home<'p>(path: &'p str, home: Option<&Path>) -> Cow<'p, str> {
     for prefix in ["~", "$HOME", "${HOME}"] {
         if let Some(rest) = path.strip_prefix(prefix) {
             if rest.is_empty() || rest.starts_with('/') || rest.starts_with('\\') {
-                return format!("{home_text}/{rest}");
+                let home_text = home.map_or(Cow::Borrowed("/"), |home| home.to_string_lossy());
+                return Cow::Owned(format!("{home_text}/{rest}"));
             }
         }
     }
-    path.to_string()
+    Cow::Borrowed(path)
 }
 
 /// Makes `path` absolute against `cwd`, expands a leading `~`, `~/`, `$HOME`
@@ -248,7 +247,7 @@ fn normalize_plain(path: &str, cwd: &Path, home: Option<&Path>) -> Option<PathBu
     }
     let (mut text, rest) = match expanded.strip_prefix('/') {
         Some(rest) => (String::from("/"), rest),
-        None => (String::from(cwd), expanded.as_str()),
+        None => (String::from(cwd), &*expanded),
     };
     text.reserve(rest.len() + 1);
     for name in rest.split('/') {
@@ -377,7 +376,7 @@ impl<'l> Resolver<'l> {
         if is_plain_absolute(&text) {
             // What `split_absolute` and `fold_dots` return for such a path,
             // without allocating.
-            let names: Vec<&str> = text.split('/').filter(|name| !name.is_empty()).collect();
+            let names: Vec<&str> = text.split(|c| c == '/').filter(|name| !name.is_empty()).collect();
             return self.resolve_names("", false, &names, trusted);
         }
         let parts = match split_absolute(&text) {
@@ -496,13 +495,13 @@ fn trusted_depth(path: &Path, base: &Path) -> Option<usize> {
 /// component and no trailing separator, on which `relative_to` and
 /// `Path::components` agree with a plain split on `/`.
 fn is_plain_absolute(text: &str) -> bool {
-    if text == "/" {
-        return true;
+    match text.as_bytes() {
+        b"/" => true,
+        [b'/', rest @ ..] => rest
+            .split(|&byte| byte == b'/')
+            .all(|name| !name.is_empty() && name != b"." && name != b".."),
+        _ => false,
     }
-    let Some(rest) = text.strip_prefix('/') else {
-        return false;
-    };
-    !is_windows_path(text) && rest.split('/').all(|name| !name.is_empty() && name != "." && name != "..")
 }
 
 /// `trusted_depth` for two plain absolute paths.
@@ -511,7 +510,7 @@ fn plain_depth(path: &str, base: &str) -> Option<usize> {
         return Some(0);
     }
     let inside = path == base || path.strip_prefix(base).is_some_and(|rest| rest.starts_with('/'));
-    inside.then(|| base.matches('/').count())
+    inside.then(|| base.bytes().filter(|&byte| byte == b'/').count())
 }
 
 /// Tells whether `path` lies inside `worktree` or is the worktree itself,
