@@ -316,7 +316,7 @@ impl Lookup for Disk {
     }
 }
 
-/// Remembers what the file system answered, so that the many paths of one
+/// Remembers the file-system results, so that the many paths of one
 /// command line that share a prefix cost one `lstat` per directory. Keep one
 /// only as long as the file system may be taken as unchanged (one analysis).
 #[derive(Debug, Default)]
@@ -522,6 +522,9 @@ pub fn is_inside(path: &Path, worktree: &Path) -> bool {
 
 /// Like [`is_inside`], with the given case sensitivity.
 pub fn is_inside_with(path: &Path, worktree: &Path, case: CaseSensitivity) -> bool {
+    if let Some(rest) = plain_relative(path, worktree, case) {
+        return rest.is_some();
+    }
     relative_parts(path, worktree, case).is_some()
 }
 
@@ -533,8 +536,30 @@ pub fn relative_to(path: &Path, worktree: &Path) -> Option<PathBuf> {
 
 /// Like [`relative_to`], with the given case sensitivity.
 pub fn relative_to_with(path: &Path, worktree: &Path, case: CaseSensitivity) -> Option<PathBuf> {
+    if let Some(rest) = plain_relative(path, worktree, case) {
+        return rest.map(PathBuf::from);
+    }
     let rest = relative_parts(path, worktree, case)?;
     Some(rest.iter().collect())
+}
+
+/// Compares two plain absolute paths (see `is_plain_absolute`) as text,
+/// which for them gives what `relative_parts` gives without splitting
+/// either: `Some(Some(rest))` inside, `Some(None)` outside. Returns `None`
+/// for other paths and for case-insensitive comparison.
+fn plain_relative<'p>(path: &'p Path, worktree: &Path, case: CaseSensitivity) -> Option<Option<&'p str>> {
+    let (path, worktree) = (path.to_str()?, worktree.to_str()?);
+    if case != CaseSensitivity::Sensitive || !is_plain_absolute(path) || !is_plain_absolute(worktree) {
+        return None;
+    }
+    if worktree == "/" {
+        return Some(path.get(1..));
+    }
+    let rest = path.strip_prefix(worktree).and_then(|rest| match rest {
+        "" => Some(""),
+        _ => rest.strip_prefix('/'),
+    });
+    Some(rest)
 }
 
 fn relative_parts(path: &Path, worktree: &Path, case: CaseSensitivity) -> Option<Vec<String>> {
@@ -853,8 +878,8 @@ mod tests {
         (root, worktree)
     }
 
-    /// Every path of up to three components drawn from names that exercise
-    /// each branch of the resolver.
+    /// Returns every path of up to three components drawn from names that
+    /// exercise each branch of the resolver, and a few odd spellings.
     fn maze_paths() -> Vec<String> {
         let names = [
             "src", "app", "out", "sub", "up", "self", "ping", "dangling", "root", "chain44", "chain3", "file",
@@ -902,6 +927,19 @@ mod tests {
             }
         }
         fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn plain_containment_matches_components() {
+        let paths = ["/", "/w", "/w/job", "/w/job/a/b", "/w/job-2", "/w/jo", "/w/job/../x", "/w//job/a", "/w/job/", "C:\\w"];
+        for path in paths {
+            for worktree in paths {
+                let (path, worktree) = (Path::new(path), Path::new(worktree));
+                let expected = relative_parts(path, worktree, CaseSensitivity::Sensitive).map(|rest| rest.iter().collect::<PathBuf>());
+                assert_eq!(relative_to(path, worktree), expected, "relative_to({path:?}, {worktree:?})");
+                assert_eq!(is_inside(path, worktree), expected.is_some(), "is_inside({path:?}, {worktree:?})");
+            }
+        }
     }
 
     #[test]
