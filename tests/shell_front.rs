@@ -1,9 +1,9 @@
 //! The fast front end of `shell::analyse` must give exactly the analysis
 //! brush-parser alone gives. These tests compare `analyse` with
 //! `analyse_with_brush_parser` on fixed lines, on the shared policy cases
-//! and on generated lines: lines from the subset the front end reads, then
-//! the same lines with characters inserted, removed or replaced so that
-//! they cross its edges. The `shell_front` fuzz target runs the same
+//! and on generated lines. The generated lines come from the subset the
+//! front end reads, then have characters inserted, removed or replaced so
+//! that they cross its edges. The `shell_front` fuzz target runs the same
 //! comparison for longer.
 
 use std::fs;
@@ -86,7 +86,7 @@ fn policy_case_commands_analyse_alike() {
     }
 }
 
-/// Words of the subset: programs the analysis knows, options, paths
+/// Returns words of the subset: programs in the allowlists, options, paths
 /// through the links above, quoted text and descriptors.
 fn word() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -130,7 +130,8 @@ fn simple_command() -> impl Strategy<Value = String> {
         })
 }
 
-/// A list of pipelines joined by `&&`, `||` and `;`, with spacing varied.
+/// Generates a list of pipelines joined by `&&`, `||` and `;`, with
+/// spacing varied.
 fn line() -> impl Strategy<Value = String> {
     (
         simple_command(),

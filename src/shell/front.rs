@@ -4,12 +4,13 @@
 //! for the same text, so the walker cannot tell the two apart, at a small
 //! fraction of brush-parser's cost.
 //!
-//! Anything outside the subset returns `None` and goes to brush-parser:
-//! every `$`, backquote, backslash, parenthesis, brace, glob, comment,
-//! tilde, tab, newline or non-ASCII character, every other operator, any
-//! word that could be a reserved word or an assignment, and any text that
-//! does not parse as a list of simple commands. Falling back is always
-//! correct; the subset only has to be read exactly as brush-parser reads it.
+//! A line outside the subset returns `None` and goes to brush-parser. That
+//! is any line with a `$`, backquote, backslash, parenthesis, brace, glob,
+//! comment, tilde, tab, newline or non-ASCII character, or with another
+//! operator. So is a line with a word that could be a reserved word or an
+//! assignment, and one that is not a list of simple commands. Falling back
+//! is always correct, so the subset only has to be read exactly as
+//! brush-parser reads it.
 
 use brush_parser::ast::{
     AndOr, AndOrList, Command, CommandPrefix, CommandPrefixOrSuffixItem, CommandSuffix,
@@ -18,8 +19,8 @@ use brush_parser::ast::{
 };
 
 /// Words that brush-parser or bash treat as reserved in some position. A
-/// word equal to one of them sends the line to brush-parser wherever it
-/// stands, which is stricter than needed and keeps the subset simple.
+/// word equal to one of them sends the line to brush-parser in any
+/// position, which is stricter than needed and keeps the subset simple.
 const RESERVED: &[&str] = &[
     "case", "coproc", "do", "done", "elif", "else", "esac", "fi", "for", "function", "if", "in",
     "select", "then", "time", "until", "while",
@@ -92,8 +93,8 @@ fn tokenize(text: &str) -> Option<Vec<Token<'_>>> {
     Some(tokens)
 }
 
-/// Returns where the word starting at `start` ends, or `None` when it holds
-/// a character outside the subset or an unterminated quote.
+/// Returns where the word starting at `start` ends, or `None` when it
+/// contains a character outside the subset or an unterminated quote.
 fn word_end(bytes: &[u8], start: usize) -> Option<usize> {
     let mut index = start;
     while let Some(&byte) = bytes.get(index) {
@@ -313,8 +314,8 @@ impl<'t> Parser<'_, 't> {
 mod tests {
     use super::*;
 
-    /// The front end's tree, printed; `None` when it leaves the line to
-    /// brush-parser.
+    /// Prints the front end's tree, or returns `None` when the front end
+    /// leaves the line to brush-parser.
     fn shape(text: &str) -> Option<String> {
         parse(text).map(|program| format!("{:?}", program.complete_commands))
     }

@@ -19,7 +19,7 @@ pub(crate) struct Site {
     /// normalised paths. They do not exist on disk yet, so `resolve` cannot
     /// follow them.
     pub links: Vec<(PathBuf, PathBuf)>,
-    /// What stays the same for the whole analysis.
+    /// The fields that stay the same for the whole analysis.
     pub fixed: Rc<Fixed>,
 }
 
@@ -29,7 +29,7 @@ pub(crate) struct Fixed {
     pub home: Option<PathBuf>,
     /// The worktree, already resolved: paths below it are resolved from there.
     pub worktree: PathBuf,
-    /// What the file system answered so far during this analysis.
+    /// File-system results read so far during this analysis.
     pub disk: paths::CachedDisk,
 }
 

@@ -31,7 +31,7 @@ pub(crate) struct Place {
     pub unknown: Option<String>,
 }
 
-/// Which parser reads command lines and words.
+/// The parser of command lines and words.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Front {
     /// `front::parse` and `words::expand_plain` where they apply,
