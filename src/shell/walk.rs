@@ -423,6 +423,10 @@ fn has_substitution(text: &str) -> bool {
 
 /// Parses a command line. brush-parser may panic on malformed input, so a
 /// panic is caught and reported like a parse error.
+// NOTE: brush-parser 0.4 takes time exponential in the number of unclosed
+// `(`: `((((((((((((((((((((((((((> l` (26) takes about 2 s on a slow
+// machine and each further `(` doubles it. The caller gets no answer
+// meanwhile; a limit here would have to make such lines opaque.
 fn parse(text: &str) -> Result<brush_parser::ast::Program, String> {
     let options = ParserOptions::default();
     let outcome = std::panic::catch_unwind(|| {
