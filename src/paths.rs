@@ -390,7 +390,7 @@ impl<'l> Resolver<'l> {
         if is_plain_absolute(&text) {
             // What `split_absolute` and `fold_dots` return for such a path,
             // without allocating.
-            let names: Vec<&str> = text.split(|c| c == '/').filter(|name| !name.is_empty()).collect();
+            let names: Vec<&str> = text.split('/').filter(|name| !name.is_empty()).collect();
             return self.resolve_names("", false, &names, trusted);
         }
         let parts = match split_absolute(&text) {

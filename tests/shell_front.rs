@@ -22,7 +22,11 @@ static CONTEXT: LazyLock<ShellContext> = LazyLock::new(|| {
     }
     fs::create_dir_all(root.join("outside")).unwrap();
     fs::write(worktree.join("package.json"), "{}").unwrap();
-    let links = [("link-out", "../outside"), ("link-in", "src"), ("loop", "loop")];
+    let links = [
+        ("link-out", "../outside"),
+        ("link-in", "src"),
+        ("loop", "loop"),
+    ];
     for (link, target) in links {
         let _ = std::os::unix::fs::symlink(target, worktree.join(link));
     }
@@ -72,7 +76,11 @@ fn fixed_lines_analyse_alike() {
 
 #[test]
 fn policy_case_commands_analyse_alike() {
-    let text = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/policy-cases.json")).unwrap();
+    let text = fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/policy-cases.json"
+    ))
+    .unwrap();
     let cases: serde_json::Value = serde_json::from_str(&text).unwrap();
     let commands: Vec<&str> = cases["cases"]
         .as_array()
@@ -111,7 +119,10 @@ fn redirection() -> impl Strategy<Value = String> {
         prop::sample::select(vec!["", "1", "2", "3"]),
         prop::sample::select(vec![">", ">>", "<", ">&"]),
         prop::sample::select(vec!["", " "]),
-        prop_oneof![word(), prop::sample::select(vec!["1".to_string(), "2".to_string()])],
+        prop_oneof![
+            word(),
+            prop::sample::select(vec!["1".to_string(), "2".to_string()])
+        ],
     )
         .prop_map(|(fd, operator, gap, target)| format!("{fd}{operator}{gap}{target}"))
 }
@@ -166,8 +177,9 @@ enum Edit {
 
 fn edit() -> impl Strategy<Value = Edit> {
     let nasty = prop::sample::select(vec![
-        '$', '`', '\\', '(', ')', '{', '}', '#', '*', '?', '[', ']', '~', '!', '&', '|', ';', '<', '>', '\'',
-        '"', '\n', '\t', '=', ' ', '0', '2', 'a', 'é', '\r', '\0', '-', '/', '.', '@', '+',
+        '$', '`', '\\', '(', ')', '{', '}', '#', '*', '?', '[', ']', '~', '!', '&', '|', ';', '<',
+        '>', '\'', '"', '\n', '\t', '=', ' ', '0', '2', 'a', 'é', '\r', '\0', '-', '/', '.', '@',
+        '+',
     ]);
     prop_oneof![
         (0.0..1.0f64, nasty.clone()).prop_map(|(at, c)| Edit::Insert(at, c)),

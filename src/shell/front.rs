@@ -14,8 +14,8 @@
 
 use brush_parser::ast::{
     AndOr, AndOrList, Command, CommandPrefix, CommandPrefixOrSuffixItem, CommandSuffix,
-    CompoundList, CompoundListItem, IoFileRedirectKind, IoFileRedirectTarget, IoRedirect,
-    Pipeline, Program, SeparatorOperator, SimpleCommand, Word,
+    CompoundList, CompoundListItem, IoFileRedirectKind, IoFileRedirectTarget, IoRedirect, Pipeline,
+    Program, SeparatorOperator, SimpleCommand, Word,
 };
 
 /// Words that brush-parser or bash treat as reserved in some position. A
@@ -43,14 +43,20 @@ enum Token<'t> {
     /// A word as written, quotes included. `fd` is the descriptor when the
     /// word is one digit written right against a `<` or `>`, which makes it
     /// the descriptor of that redirection (`2>`).
-    Word { raw: &'t str, fd: Option<i32> },
+    Word {
+        raw: &'t str,
+        fd: Option<i32>,
+    },
     Operator(Operator),
 }
 
 /// Parses `text` when it lies in the subset, `None` otherwise.
 pub(crate) fn parse(text: &str) -> Option<Program> {
     let tokens = tokenize(text)?;
-    let mut parser = Parser { tokens: &tokens, position: 0 };
+    let mut parser = Parser {
+        tokens: &tokens,
+        position: 0,
+    };
     let list = parser.list()?;
     Some(Program {
         complete_commands: vec![list],
@@ -157,7 +163,10 @@ fn may_be_assignment(raw: &str) -> bool {
 /// Characters that mean themselves outside quotes, in every position.
 pub(crate) fn is_plain(byte: u8) -> bool {
     byte.is_ascii_alphanumeric()
-        || matches!(byte, b'_' | b'.' | b'/' | b'-' | b'+' | b',' | b':' | b'@' | b'%' | b'=')
+        || matches!(
+            byte,
+            b'_' | b'.' | b'/' | b'-' | b'+' | b',' | b':' | b'@' | b'%' | b'='
+        )
 }
 
 /// Characters that mean themselves inside single quotes.
@@ -379,19 +388,62 @@ mod tests {
             "a >& 1",
         ];
         for text in cases {
-            assert_eq!(shape(text).map(|s| strip_locations(&s)), Some(brush_shape(text)), "{text:?}");
+            assert_eq!(
+                shape(text).map(|s| strip_locations(&s)),
+                Some(brush_shape(text)),
+                "{text:?}"
+            );
         }
     }
 
     #[test]
     fn lines_outside_the_subset_fall_back() {
         let cases = [
-            "", "   ", "echo $HOME", "echo `ls`", "a\\ b", "(ls)", "{ ls; }", "ls *.rs", "ls ~",
-            "ls # c", "a &", "a & b", "a |& b", "a ;; b", "a\nb", "a\tb", "FOO=1 ls", "ls x=1",
-            "_x=1", "if true", "echo done", "time ls", "ls >| f", "cat <<EOF", "cat <<<x", "a <> b",
-            "a <&3", "a >&f", "12>x ls", "echo 'open", "echo \"$x\"", "echo \"a\\b\"",
-            "&& ls", "ls &&", "ls | ", "; ls", "ls ;;", "ls; ;", "ls >", "ls > | x", "echo é",
-            "echo \"!x\"", "[[ -f x ]]", "! ls", "ls ? x",
+            "",
+            "   ",
+            "echo $HOME",
+            "echo `ls`",
+            "a\\ b",
+            "(ls)",
+            "{ ls; }",
+            "ls *.rs",
+            "ls ~",
+            "ls # c",
+            "a &",
+            "a & b",
+            "a |& b",
+            "a ;; b",
+            "a\nb",
+            "a\tb",
+            "FOO=1 ls",
+            "ls x=1",
+            "_x=1",
+            "if true",
+            "echo done",
+            "time ls",
+            "ls >| f",
+            "cat <<EOF",
+            "cat <<<x",
+            "a <> b",
+            "a <&3",
+            "a >&f",
+            "12>x ls",
+            "echo 'open",
+            "echo \"$x\"",
+            "echo \"a\\b\"",
+            "&& ls",
+            "ls &&",
+            "ls | ",
+            "; ls",
+            "ls ;;",
+            "ls; ;",
+            "ls >",
+            "ls > | x",
+            "echo é",
+            "echo \"!x\"",
+            "[[ -f x ]]",
+            "! ls",
+            "ls ? x",
         ];
         for text in cases {
             assert_eq!(shape(text), None, "{text:?}");

@@ -44,7 +44,13 @@ impl Site {
         // `paths::locate` follows disk links before `..`, as the kernel does.
         let fixed = &*self.fixed;
         let disk: &dyn paths::Lookup = &fixed.disk;
-        let located = paths::locate_with(text, &self.cwd, fixed.home.as_deref(), &fixed.worktree, disk);
+        let located = paths::locate_with(
+            text,
+            &self.cwd,
+            fixed.home.as_deref(),
+            &fixed.worktree,
+            disk,
+        );
         let mut path = located.path;
         let mut through_links = false;
         for _ in 0..MAX_LINK_HOPS {

@@ -87,7 +87,10 @@ pub(crate) fn expand_plain(raw: &str) -> Option<Word> {
             _ => return None,
         };
         let inner_start = index + 1;
-        let length = bytes.get(inner_start..)?.iter().position(|&inner| inner == close)?;
+        let length = bytes
+            .get(inner_start..)?
+            .iter()
+            .position(|&inner| inner == close)?;
         let inner = raw.get(inner_start..inner_start + length)?;
         if !inner.bytes().all(allowed) {
             return None;
@@ -292,10 +295,15 @@ mod tests {
 
     #[test]
     fn plain_expansion_declines_expansions() {
-        for raw in ["", "~/x", "$HOME", "{a,b}", "*.rs", "a\\b", "\"$x\"", "'open", "\"a`b`\"", "\"!x\""] {
+        for raw in [
+            "", "~/x", "$HOME", "{a,b}", "*.rs", "a\\b", "\"$x\"", "'open", "\"a`b`\"", "\"!x\"",
+        ] {
             assert_eq!(expand_plain(raw), None, "word {raw:?}");
         }
-        assert_eq!(expand_plain("'a b'\"c\"d").map(|word| word.text), Some("a bcd".to_string()));
+        assert_eq!(
+            expand_plain("'a b'\"c\"d").map(|word| word.text),
+            Some("a bcd".to_string())
+        );
     }
 
     #[test]
