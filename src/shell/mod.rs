@@ -18,7 +18,9 @@
 //!
 //! # What is analysed
 //!
-//! The command line is parsed with brush-parser. Every simple command,
+//! The command line is parsed with brush-parser, or for the common subset
+//! of plain words, quotes, `&&`, `||`, `;`, `|` and simple redirections, by
+//! a faster front end that builds the same syntax tree. Every simple command,
 //! including those inside `&&`, `||`, `;`, `|`, `&`, subshells, groups,
 //! loops, `$(...)`, backticks, process substitutions, `bash -c '...'` strings
 //! and `find -exec`, becomes one [`SubCommand`], in execution order. Wrappers

@@ -15,9 +15,8 @@ use brush_parser::{Parser, ParserOptions};
 use super::command::{self, Invocation};
 use super::programs::{path_effect, Fixed};
 use super::words::{self, Word};
-use crate::paths::CachedDisk;
-
 use super::{Analysis, Effect, ShellContext, SubCommand};
+use crate::paths::CachedDisk;
 
 /// Maximum nesting of `bash -c`, `$(...)` and similar before the analysis
 /// stops and reports the command as opaque.
