@@ -425,9 +425,9 @@ fn has_substitution(text: &str) -> bool {
 // NOTE: brush-parser 0.4 takes time exponential in the number of unclosed
 // `(`: `((((((((((((((((((((((((((> l` (26) takes about 2 s on a slow
 // machine and each further `(` doubles it. Its tokenizer also allocates
-// without end on a here-document operator before a carriage return
-// (`<<\r `) until the allocator fails, which aborts the process. A guard
-// here would have to make such lines opaque.
+// without end on a here-document with an empty tag (`<<'' `, `<<\r `) until
+// the allocator fails, which aborts the process. A guard here would have to
+// make such lines opaque.
 fn parse(text: &str) -> Result<brush_parser::ast::Program, String> {
     let options = ParserOptions::default();
     let outcome = std::panic::catch_unwind(|| {
