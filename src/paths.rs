@@ -902,7 +902,7 @@ mod tests {
         let mut paths = Vec::new();
         for a in names {
             for b in names {
-                for c in ["", "..", "x", "sub"] {
+                for c in ["", "..", "x"] {
                     paths.push(format!("{a}/{b}/{c}"));
                 }
             }
@@ -920,7 +920,13 @@ mod tests {
         let cwds = [worktree.clone(), worktree.join("src/app")];
         let cached = CachedDisk::default();
         let home = worktree.join("src");
-        for (text, home) in maze_paths().into_iter().flat_map(|text| [(text.clone(), None), (text, Some(home.as_path()))]) {
+        // Only the odd spellings start with `~` or `$`, so only they are
+        // tried with a home directory as well.
+        let cases = maze_paths().into_iter().flat_map(|text| {
+            let with_home = text.starts_with(['~', '$']).then(|| (text.clone(), Some(home.as_path())));
+            [Some((text, None)), with_home].into_iter().flatten()
+        });
+        for (text, home) in cases {
             for cwd in &cwds {
                 for base in &bases {
                     let expected = reference::locate(&text, cwd, home, base);
