@@ -92,7 +92,7 @@ struct Draft {
     stdin_operands: bool,
 }
 
-pub(crate) fn run(walker: &mut Walker, invocation: Invocation, place: &mut Place) {
+pub(crate) fn run(walker: &mut Walker, mut invocation: Invocation, place: &mut Place) {
     let mut draft = Draft {
         effects: Vec::new(),
         site: walker.site(place),
@@ -113,18 +113,19 @@ pub(crate) fn run(walker: &mut Walker, invocation: Invocation, place: &mut Place
     // Nested commands (`bash -c`, `find -exec`) are walked before this
     // sub-command is finished, but it starts first, so it takes this slot.
     let slot = walker.analysis.sub_commands.len();
-    let words = invocation.words.clone();
+    // `finish` reads only the text and redirections of the invocation.
+    let words = std::mem::take(&mut invocation.words);
     let mut rest: &[Word] = &words;
     loop {
         let Some((first, args)) = rest.split_first() else {
-            finish(walker, slot, &invocation, draft, "", &[]);
+            finish(walker, slot, invocation, draft, "", &[]);
             return;
         };
         if !first.known {
             draft.effects.push(Effect::Opaque {
                 reason: format!("the program name `{}` is not static", first.text),
             });
-            finish(walker, slot, &invocation, draft, &first.text, args);
+            finish(walker, slot, invocation, draft, &first.text, args);
             return;
         }
         let (name, by_path) = program_name(&first.text);
@@ -133,7 +134,7 @@ pub(crate) fn run(walker: &mut Walker, invocation: Invocation, place: &mut Place
                 program: name.clone(),
             });
             draft.effects.push(Effect::Opaque { reason });
-            finish(walker, slot, &invocation, draft, &name, args);
+            finish(walker, slot, invocation, draft, &name, args);
             return;
         }
         // `Runs` goes before the effects that unwrapping or classifying adds.
@@ -161,7 +162,7 @@ pub(crate) fn run(walker: &mut Walker, invocation: Invocation, place: &mut Place
                     let reason = format!("`xargs` adds operands to `{name}` from standard input");
                     draft.effects.push(Effect::Opaque { reason });
                 }
-                finish(walker, slot, &invocation, draft, &name, args);
+                finish(walker, slot, invocation, draft, &name, args);
                 return;
             }
         }
@@ -191,13 +192,13 @@ fn run_assignments_only(walker: &mut Walker, invocation: Invocation, draft: Draf
         return;
     }
     let slot = walker.analysis.sub_commands.len();
-    finish(walker, slot, &invocation, draft, "", &[]);
+    finish(walker, slot, invocation, draft, "", &[]);
 }
 
 fn finish(
     walker: &mut Walker,
     slot: usize,
-    invocation: &Invocation,
+    invocation: Invocation,
     draft: Draft,
     program: &str,
     args: &[Word],
@@ -212,7 +213,7 @@ fn finish(
             program: program.to_string(),
         });
     }
-    effects.extend(invocation.redirect_effects.iter().cloned());
+    effects.extend(invocation.redirect_effects);
     let slot = slot.min(walker.analysis.sub_commands.len());
     walker.analysis.sub_commands.insert(
         slot,
@@ -220,7 +221,7 @@ fn finish(
             program: program.to_string(),
             args: args.iter().map(|word| word.text.clone()).collect(),
             cwd: draft.site.cwd,
-            text: invocation.text.clone(),
+            text: invocation.text,
             effects,
         },
     );

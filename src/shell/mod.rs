@@ -18,7 +18,9 @@
 //!
 //! # What is analysed
 //!
-//! The command line is parsed with brush-parser. Every simple command,
+//! The command line is parsed with brush-parser, or for the common subset
+//! of plain words, quotes, `&&`, `||`, `;`, `|` and simple redirections, by
+//! a faster front end that builds the same syntax tree. Every simple command,
 //! including those inside `&&`, `||`, `;`, `|`, `&`, subshells, groups,
 //! loops, `$(...)`, backticks, process substitutions, `bash -c '...'` strings
 //! and `find -exec`, becomes one [`SubCommand`], in execution order. Wrappers
@@ -51,6 +53,7 @@
 
 mod archive;
 mod command;
+mod front;
 mod network;
 mod options;
 mod packages;
@@ -130,7 +133,19 @@ pub struct Analysis {
 /// `context.cwd` should be absolute and, like `context.worktree`, resolved
 /// with [`crate::paths::resolve`], because effect paths are resolved.
 pub fn analyse(command: &str, context: &ShellContext) -> Analysis {
-    let mut walker = walk::Walker::new(context);
+    analyse_with(command, context, walk::Front::Fast)
+}
+
+/// Analyses like [`analyse`] with brush-parser alone: no fast front end and
+/// no fast word expansion. The equivalence tests and the `shell_front` fuzz
+/// target compare the two; it is not meant for other use.
+#[doc(hidden)]
+pub fn analyse_with_brush_parser(command: &str, context: &ShellContext) -> Analysis {
+    analyse_with(command, context, walk::Front::BrushParser)
+}
+
+fn analyse_with(command: &str, context: &ShellContext, front: walk::Front) -> Analysis {
+    let mut walker = walk::Walker::new(context, front);
     let mut place = walk::Place {
         cwd: context.cwd.clone(),
         unknown: None,

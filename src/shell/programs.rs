@@ -2,6 +2,7 @@
 //! opaque: its effects are not known, so it is never provably safe.
 
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use super::command::{self, is_loader_variable, Invocation};
 use super::options::{parse_options, OptionSpec, ParsedArgs};
@@ -14,13 +15,22 @@ use crate::paths;
 #[derive(Debug, Clone)]
 pub(crate) struct Site {
     pub cwd: PathBuf,
-    pub home: Option<PathBuf>,
     /// Links created earlier in the command line, as (link, target) pairs of
     /// normalised paths. They do not exist on disk yet, so `resolve` cannot
     /// follow them.
     pub links: Vec<(PathBuf, PathBuf)>,
+    /// The fields that stay the same for the whole analysis.
+    pub fixed: Rc<Fixed>,
+}
+
+/// The parts of a `Site` shared by every sub-command of one analysis.
+#[derive(Debug)]
+pub(crate) struct Fixed {
+    pub home: Option<PathBuf>,
     /// The worktree, already resolved: paths below it are resolved from there.
     pub worktree: PathBuf,
+    /// File-system results read so far during this analysis.
+    pub disk: paths::CachedDisk,
 }
 
 /// Maximum number of links from the command line followed for one path.
@@ -32,7 +42,17 @@ impl Site {
     /// through symlinks on disk.
     pub fn locate(&self, text: &str) -> PathBuf {
         // `paths::locate` follows disk links before `..`, as the kernel does.
-        let mut path = paths::locate(text, &self.cwd, self.home.as_deref(), &self.worktree);
+        let fixed = &*self.fixed;
+        let disk: &dyn paths::Lookup = &fixed.disk;
+        let located = paths::locate_with(
+            text,
+            &self.cwd,
+            fixed.home.as_deref(),
+            &fixed.worktree,
+            disk,
+        );
+        let mut path = located.path;
+        let mut through_links = false;
         for _ in 0..MAX_LINK_HOPS {
             let through_link = self.links.iter().rev().find_map(|(link, target)| {
                 let rest = path.strip_prefix(link).ok()?;
@@ -43,11 +63,19 @@ impl Site {
                 })
             });
             match through_link {
-                Some(next) if next != path => path = next,
+                Some(next) if next != path => {
+                    path = next;
+                    through_links = true;
+                }
                 _ => break,
             }
         }
-        paths::resolve_below(&path, &self.worktree)
+        // A settled path resolves to itself, so only a path that went
+        // through a link of the command line needs resolving again.
+        if located.settled && !through_links {
+            return path;
+        }
+        paths::resolve_below_with(&path, &fixed.worktree, disk)
     }
 }
 

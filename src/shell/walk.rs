@@ -3,6 +3,7 @@
 
 use std::io::BufReader;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use brush_parser::ast::{
     AndOr, AndOrList, Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList,
@@ -12,9 +13,10 @@ use brush_parser::ast::{
 use brush_parser::{Parser, ParserOptions};
 
 use super::command::{self, Invocation};
-use super::programs::path_effect;
+use super::programs::{path_effect, Fixed};
 use super::words::{self, Word};
 use super::{Analysis, Effect, ShellContext, SubCommand};
+use crate::paths::CachedDisk;
 
 /// Maximum nesting of `bash -c`, `$(...)` and similar before the analysis
 /// stops and reports the command as opaque.
@@ -28,21 +30,40 @@ pub(crate) struct Place {
     pub unknown: Option<String>,
 }
 
+/// The parser of command lines and words.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Front {
+    /// `front::parse` and `words::expand_plain` where they apply,
+    /// brush-parser for the rest.
+    Fast,
+    /// brush-parser only.
+    BrushParser,
+}
+
 pub(crate) struct Walker<'c> {
     pub context: &'c ShellContext,
     pub analysis: Analysis,
     depth: usize,
     /// Links created so far in the command line; see `Site::links`.
     pub links: Vec<(PathBuf, PathBuf)>,
+    /// The parts of every `Site` that do not change during the analysis.
+    fixed: Rc<Fixed>,
+    front: Front,
 }
 
 impl<'c> Walker<'c> {
-    pub fn new(context: &'c ShellContext) -> Walker<'c> {
+    pub fn new(context: &'c ShellContext, front: Front) -> Walker<'c> {
         Walker {
             context,
             analysis: Analysis::default(),
             depth: 0,
             links: Vec::new(),
+            fixed: Rc::new(Fixed {
+                home: context.home.clone(),
+                worktree: context.worktree.clone(),
+                disk: CachedDisk::default(),
+            }),
+            front,
         }
     }
 
@@ -55,7 +76,7 @@ impl<'c> Walker<'c> {
                 .push(format!("commands nested more than {MAX_DEPTH} levels deep"));
             return;
         }
-        let program = match parse(text) {
+        let program = match self.parse(text) {
             Ok(program) => program,
             Err(reason) => {
                 self.analysis.opaque.push(reason);
@@ -67,6 +88,17 @@ impl<'c> Walker<'c> {
             self.list(list, place);
         }
         self.depth -= 1;
+    }
+
+    fn parse(&self, text: &str) -> Result<brush_parser::ast::Program, String> {
+        let fast = match self.front {
+            Front::Fast => super::front::parse(text),
+            Front::BrushParser => None,
+        };
+        match fast {
+            Some(program) => Ok(program),
+            None => parse(text),
+        }
     }
 
     /// Walks `text` as a subshell: its changes of directory stay inside it.
@@ -199,7 +231,11 @@ impl<'c> Walker<'c> {
 
     /// Expands a word and walks its command substitutions.
     fn expand(&mut self, raw: &str, place: &Place) -> Word {
-        let word = words::expand(raw, self.context.home.as_deref());
+        let plain = match self.front {
+            Front::Fast => words::expand_plain(raw),
+            Front::BrushParser => None,
+        };
+        let word = plain.unwrap_or_else(|| words::expand(raw, self.context.home.as_deref()));
         for substitution in &word.substitutions {
             self.subshell(substitution, place);
         }
@@ -341,9 +377,8 @@ impl<'c> Walker<'c> {
     pub fn site(&self, place: &Place) -> super::programs::Site {
         super::programs::Site {
             cwd: place.cwd.clone(),
-            home: self.context.home.clone(),
             links: self.links.clone(),
-            worktree: self.context.worktree.clone(),
+            fixed: self.fixed.clone(),
         }
     }
 }
@@ -387,6 +422,12 @@ fn has_substitution(text: &str) -> bool {
 
 /// Parses a command line. brush-parser may panic on malformed input, so a
 /// panic is caught and reported like a parse error.
+// NOTE: brush-parser 0.4 takes time exponential in the number of unclosed
+// `(`: `((((((((((((((((((((((((((> l` (26) takes about 2 s on a slow
+// machine and each further `(` doubles it. Its tokenizer also allocates
+// without end on a here-document with an empty tag (`<<'' `, `<<\r `) until
+// the allocator fails, which aborts the process. A guard here would have to
+// make such lines opaque.
 fn parse(text: &str) -> Result<brush_parser::ast::Program, String> {
     let options = ParserOptions::default();
     let outcome = std::panic::catch_unwind(|| {

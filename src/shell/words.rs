@@ -8,6 +8,8 @@ use brush_parser::word::{
 };
 use brush_parser::ParserOptions;
 
+use super::front::{is_double_quoted, is_plain, is_single_quoted};
+
 /// One word after static expansion.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Word {
@@ -63,6 +65,48 @@ pub(crate) fn expand(raw: &str, home: Option<&Path>) -> Word {
         result.text = raw.to_string();
     }
     result
+}
+
+/// Expands a word written only with characters that mean themselves (see
+/// `front::is_plain`) and quotes holding no expansion, without brush-parser.
+/// Returns `None` for any other word; `expand` then handles it. For every
+/// word it accepts, the result equals `expand`'s.
+pub(crate) fn expand_plain(raw: &str) -> Option<Word> {
+    let bytes = raw.as_bytes();
+    let mut value = String::with_capacity(raw.len());
+    let mut index = 0;
+    while let Some(&byte) = bytes.get(index) {
+        let (close, allowed): (u8, fn(u8) -> bool) = match byte {
+            b'\'' => (b'\'', is_single_quoted),
+            b'"' => (b'"', is_double_quoted),
+            _ if is_plain(byte) => {
+                value.push(char::from(byte));
+                index += 1;
+                continue;
+            }
+            _ => return None,
+        };
+        let inner_start = index + 1;
+        let length = bytes
+            .get(inner_start..)?
+            .iter()
+            .position(|&inner| inner == close)?;
+        let inner = raw.get(inner_start..inner_start + length)?;
+        if !inner.bytes().all(allowed) {
+            return None;
+        }
+        value.push_str(inner);
+        index = inner_start + length + 1;
+    }
+    if raw.is_empty() {
+        return None;
+    }
+    Some(Word {
+        text: value,
+        known: true,
+        substitutions: Vec::new(),
+        hidden: None,
+    })
 }
 
 /// Collects the command substitutions of a here-document body that the shell
@@ -237,6 +281,29 @@ mod tests {
     fn nested_substitution_is_hidden() {
         let word = expand("${X:-$(rm -rf y)}", None);
         assert!(word.hidden.is_some());
+    }
+
+    proptest::proptest! {
+        /// Every word `expand_plain` accepts expands as brush-parser expands it.
+        #[test]
+        fn plain_expansion_matches_brush_parser(raw in "([a-z0-9_./+,:@%=~{}*$-]|'[ -~]{0,6}'|\"[ -~]{0,6}\"){1,6}") {
+            if let Some(plain) = expand_plain(&raw) {
+                proptest::prop_assert_eq!(plain, expand(&raw, Some(Path::new("/home/u"))), "word {:?}", raw);
+            }
+        }
+    }
+
+    #[test]
+    fn plain_expansion_declines_expansions() {
+        for raw in [
+            "", "~/x", "$HOME", "{a,b}", "*.rs", "a\\b", "\"$x\"", "'open", "\"a`b`\"", "\"!x\"",
+        ] {
+            assert_eq!(expand_plain(raw), None, "word {raw:?}");
+        }
+        assert_eq!(
+            expand_plain("'a b'\"c\"d").map(|word| word.text),
+            Some("a bcd".to_string())
+        );
     }
 
     #[test]

@@ -1,0 +1,56 @@
+//! The fast front end of `shell::analyse` against brush-parser: for any
+//! text, `analyse` must return exactly what `analyse_with_brush_parser`
+//! returns. The worktree contains links in and out of it and a loop, so path
+//! effects go through symlink resolution as well.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mc_governance::shell::{self, ShellContext};
+use std::sync::LazyLock;
+
+mod parser_panics;
+
+static CONTEXT: LazyLock<ShellContext> = LazyLock::new(|| {
+    parser_panics::let_shell_module_catch_parser_panics();
+    let root = std::env::temp_dir().join("mcg-fuzz-shell-front");
+    let worktree = root.join("job");
+    for dir in ["src/app", "build"] {
+        let _ = std::fs::create_dir_all(worktree.join(dir));
+    }
+    let _ = std::fs::create_dir_all(root.join("outside"));
+    for (link, target) in [
+        ("link-out", "../outside"),
+        ("link-in", "src"),
+        ("loop", "loop"),
+    ] {
+        let _ = std::os::unix::fs::symlink(target, worktree.join(link));
+    }
+    let worktree = std::fs::canonicalize(&worktree).unwrap_or(worktree);
+    ShellContext {
+        cwd: worktree.clone(),
+        home: Some(root.join("home")),
+        worktree,
+    }
+});
+
+/// brush-parser takes time exponential in the number of unclosed `(`
+/// (about 2 s for 26 here).
+const MAX_OPEN_PARENTHESES: usize = 12;
+
+/// Tells whether brush-parser 0.4 could stall or exhaust memory on `text`:
+/// many `(`, or a here-document operator (`<<'' ` and `<<\r ` make its
+/// tokenizer allocate without end). Both sides of the comparison send such
+/// lines to brush-parser, so skipping them loses no comparison.
+fn stalls_brush_parser(text: &str) -> bool {
+    text.matches('(').count() > MAX_OPEN_PARENTHESES || text.contains("<<")
+}
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    if stalls_brush_parser(&text) {
+        return;
+    }
+    let fast = shell::analyse(&text, &CONTEXT);
+    let reference = shell::analyse_with_brush_parser(&text, &CONTEXT);
+    assert_eq!(fast, reference, "the analyses of {text:?} differ");
+});
