@@ -102,6 +102,15 @@ describe('malformed events', () => {
     expect(outcome.permission?.decision).not.toBe('auto-approve')
   })
 
+  it('holds commands the shell parser cannot bound', () => {
+    // Without a guard, the first aborts the process and the second takes minutes.
+    for (const command of ["cat <<'' ", `${'( '.repeat(40)}> l`]) {
+      const outcome = governor().handleEvent('job', asked({ permission: 'bash', patterns: [command], metadata: { command } }))
+      expect(outcome.permission?.decision).toBe('ask-user')
+      expect(outcome.permission?.reason).toMatch(/cannot parse command/)
+    }
+  })
+
   it('rejects deeply nested JSON text in a field it reads', () => {
     for (const depth of [200, 100_000]) {
       const line = `{"type":"permission.asked","properties":{"id":"p","sessionID":"s","permission":"edit","patterns":${'['.repeat(depth)}"a"${']'.repeat(depth)}}}`

@@ -421,14 +421,13 @@ fn has_substitution(text: &str) -> bool {
 }
 
 /// Parses a command line. brush-parser may panic on malformed input, so a
-/// panic is caught and reported like a parse error.
-// NOTE: brush-parser 0.4 takes time exponential in the number of unclosed
-// `(`: `((((((((((((((((((((((((((> l` (26) takes about 2 s on a slow
-// machine and each further `(` doubles it. Its tokenizer also allocates
-// without end on a here-document with an empty tag (`<<'' `, `<<\r `) until
-// the allocator fails, which aborts the process. A guard here would have to
-// make such lines opaque.
+/// panic is caught and reported like a parse error. Lines that brush-parser
+/// 0.4 cannot parse in bounded time or memory are refused before it sees
+/// them (see [`beyond_parser`]).
 fn parse(text: &str) -> Result<brush_parser::ast::Program, String> {
+    if let Some(reason) = beyond_parser(text) {
+        return Err(format!("cannot parse command: {reason}"));
+    }
     let options = ParserOptions::default();
     let outcome = std::panic::catch_unwind(|| {
         Parser::new(BufReader::new(text.as_bytes()), &options).parse_program()
@@ -438,4 +437,64 @@ fn parse(text: &str) -> Result<brush_parser::ast::Program, String> {
         Ok(Err(error)) => Err(format!("cannot parse command: {error}")),
         Err(_) => Err("cannot parse command: the shell parser failed".into()),
     }
+}
+
+/// Most `(` left unclosed in a line handed to brush-parser. Its time doubles
+/// with each one: 26 take about 2 s on a slow machine, 8 well under 1 ms.
+const MAX_UNCLOSED_PARENTHESES: usize = 8;
+
+/// Returns why brush-parser 0.4 must not see `text`, if it must not.
+///
+/// - A here-document whose tag is empty once quotes are removed (`<<'' `,
+///   `<<"" `, `<< \r`) makes its tokenizer allocate until the process
+///   aborts, which a panic guard cannot catch.
+/// - Unclosed `(` make it backtrack exponentially.
+///
+/// Both checks read the raw text without regard to quoting, so a quoted
+/// `<<''` or many quoted `(` are refused too: such a line is held for the
+/// user, never approved.
+pub(crate) fn beyond_parser(text: &str) -> Option<String> {
+    if has_empty_heredoc_tag(text) {
+        return Some("a here-document has an empty tag".to_string());
+    }
+    let opened = text.bytes().filter(|&byte| byte == b'(').count();
+    let closed = text.bytes().filter(|&byte| byte == b')').count();
+    let unclosed = opened.saturating_sub(closed);
+    if unclosed > MAX_UNCLOSED_PARENTHESES {
+        return Some(format!("{unclosed} unclosed parentheses, more than the {MAX_UNCLOSED_PARENTHESES} the parser handles in bounded time"));
+    }
+    None
+}
+
+/// Tells whether a `<<` or `<<-` (not `<<<`) is followed by a tag that is
+/// empty once quotes and backslashes are removed.
+fn has_empty_heredoc_tag(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut index = 0;
+    while let Some(found) = text.get(index..).and_then(|rest| rest.find("<<")) {
+        let mut at = index + found + 2;
+        index = at;
+        if bytes.get(at) == Some(&b'<') {
+            index = at + 1;
+            continue;
+        }
+        if bytes.get(at) == Some(&b'-') {
+            at += 1;
+        }
+        while bytes.get(at).is_some_and(|byte| matches!(byte, b' ' | b'\t')) {
+            at += 1;
+        }
+        let tag = bytes.get(at..).unwrap_or_default().iter().take_while(|byte| !is_tag_end(**byte));
+        let empty = tag.filter(|byte| !matches!(byte, b'\'' | b'"' | b'\\')).count() == 0;
+        if empty {
+            return true;
+        }
+    }
+    false
+}
+
+/// Tells whether `byte` ends a here-document tag: white space (carriage
+/// return included) or a shell operator character.
+fn is_tag_end(byte: u8) -> bool {
+    byte.is_ascii_whitespace() || matches!(byte, b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')')
 }

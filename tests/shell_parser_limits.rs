@@ -1,0 +1,43 @@
+//! Lines that brush-parser 0.4 cannot parse in bounded memory or time are
+//! held as opaque before it sees them. Without the guard, the first table
+//! aborts this test process (the tokenizer allocates until the allocator
+//! fails) and the second takes minutes.
+
+use mc_governance::shell::{analyse, ShellContext};
+use std::path::PathBuf;
+
+fn context() -> ShellContext {
+    ShellContext { cwd: PathBuf::from("/w/job"), home: Some(PathBuf::from("/home/u")), worktree: PathBuf::from("/w/job") }
+}
+
+fn opaque_reasons(line: &str) -> Vec<String> {
+    analyse(line, &context()).opaque
+}
+
+#[test]
+fn empty_heredoc_tags_are_held() {
+    let lines = ["<<'' ", "<< '' ", "<<''\t", "<<\"\"\"\" ", "<<\r ", "cat <<'' \n", "cat <<-  \"\" ", "ls; cat <<\\ x"];
+    for line in lines {
+        let reasons = opaque_reasons(line);
+        assert_eq!(reasons, ["cannot parse command: a here-document has an empty tag"], "line {line:?}");
+    }
+}
+
+#[test]
+fn unclosed_parentheses_are_held() {
+    for count in [9, 26, 60] {
+        let line = format!("{}> l", "(".repeat(count));
+        let reasons = opaque_reasons(&line);
+        assert_eq!(reasons.len(), 1, "{count} parentheses");
+        assert!(reasons[0].contains(&format!("{count} unclosed parentheses")), "{reasons:?}");
+    }
+}
+
+#[test]
+fn ordinary_heredocs_and_shifts_still_parse() {
+    let lines = ["cat <<EOF\nx\nEOF", "cat <<'EOF'\nx\nEOF", "cat <<< hi", "echo $((1<<2))", "echo $((1 << 2))", "(((( ls ))))", "((((((((true))))))))"];
+    for line in lines {
+        let reasons = opaque_reasons(line);
+        assert!(!reasons.iter().any(|reason| reason.contains("empty tag") || reason.contains("unclosed")), "line {line:?}: {reasons:?}");
+    }
+}
