@@ -119,6 +119,17 @@ fn huge_numbers_are_skipped_only_where_unread() {
 }
 
 #[test]
+fn lone_surrogates_are_skipped_only_where_unread() {
+    // Found by fuzzing, in a key of an unread object.
+    let unread = r#"{"type":"session.status","properties":{"part":{"c\uDD85":1}}}"#;
+    assert_eq!(parse_event_text(unread).unwrap(), Event::Other { event_type: "session.status".into() });
+
+    let read = r#"{"type":"permission.asked","properties":{"id":"p\uDD85","sessionID":"s","permission":"edit"}}"#;
+    let error = parse_event_text(read).unwrap_err();
+    assert!(error.message.contains("surrogate"), "{error}");
+}
+
+#[test]
 fn deep_nesting_is_skipped_only_where_unread() {
     let nested = |depth: usize| format!("{}1{}", r#"{"a":"#.repeat(depth), "}".repeat(depth));
     let in_metadata = format!(

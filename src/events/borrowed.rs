@@ -8,10 +8,11 @@
 //! shape, a float where a count belongs), and the caller then reads the event
 //! with the `Value` readers in `permission` and `usage`, which accept the
 //! same events and report what is wrong with the others. Whenever this reader
-//! returns an event, those readers return the same one, with two
+//! returns an event, those readers return the same one, with three
 //! exceptions. In fields it skips, this reader accepts nesting deeper than
-//! the 128 levels a `Value` may have, and numbers beyond the range of an
-//! `f64`, where the `Value` readers fail; JSON sets neither limit. Skipping
+//! the 128 levels a `Value` may have, numbers beyond the range of an `f64`,
+//! and `\u` escapes of half a surrogate pair, where the `Value` readers
+//! fail; the JSON grammar allows all three. Skipping
 //! keeps its own stack on the heap, bounded by the event size limit. Tests
 //! and a fuzz target compare the two readers.
 

@@ -89,9 +89,9 @@ pub fn parse_event_text(text: &str) -> Result<Event, EventError> {
 /// Parses event text like [`parse_event_text`], but always through a
 /// `serde_json::Value`, never through the borrowed reader. Both return the
 /// same result for every text, except that this one fails on nesting deeper
-/// than 128 levels and on numbers beyond the range of an `f64`, even in
-/// fields the borrowed reader skips ([`is_value_limit`] tells those errors);
-/// tests and fuzzing compare them.
+/// than 128 levels, numbers beyond the range of an `f64` and unpaired
+/// surrogate escapes, even in fields the borrowed reader skips
+/// ([`is_value_limit`] tells those errors); tests and fuzzing compare them.
 #[doc(hidden)]
 pub fn parse_event_text_by_value(text: &str) -> Result<Event, EventError> {
     if text.len() > MAX_EVENT_BYTES {
@@ -103,11 +103,15 @@ pub fn parse_event_text_by_value(text: &str) -> Result<Event, EventError> {
     parse_event(&serde_json::from_str::<Value>(json).map_err(not_json)?)
 }
 
-/// Tells whether `error` comes from a limit of `serde_json::Value` that JSON
-/// itself does not set, the only case where the two readers may disagree.
+/// Tells whether `error` comes from a check that building a
+/// `serde_json::Value` makes and skipping a field does not: nesting deeper
+/// than 128 levels, numbers beyond an `f64`, and `\u` escapes that are half
+/// of a surrogate pair. These are the only cases where the two readers may
+/// disagree.
 #[doc(hidden)]
 pub fn is_value_limit(error: &EventError) -> bool {
-    error.message.contains("recursion limit exceeded") || error.message.contains("number out of range")
+    let message = &error.message;
+    message.contains("recursion limit exceeded") || message.contains("number out of range") || message.contains("surrogate")
 }
 
 /// Event types the governor acts on. Text events of any other type are
