@@ -292,7 +292,7 @@ impl Governor {
 /// `Governor.jobHandle`) stands for: an SSE `data:` line or bare JSON text,
 /// as bytes (UTF-8) or a string. Returns null when the event needs no
 /// action, else the outcome in brief as JSON text: the decision, the ids to
-/// answer the request with, its category, target, rule and reason, and any
+/// reply with, its category, target, rule and reason, and any
 /// budget actions. The fastest way in: a handle and bytes cost less to pass
 /// than a job id and a string, and the brief outcome less to parse than the
 /// full one. The decision log keeps every action's verdict.

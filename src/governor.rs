@@ -180,13 +180,13 @@ pub struct EventOutcome {
 }
 
 impl EventOutcome {
-    /// Tells whether the caller has anything to do: a permission to answer
-    /// or a budget action to carry out.
+    /// Tells whether the caller has anything to do: a permission request to
+    /// reply to or a budget action to carry out.
     pub fn needs_action(&self) -> bool {
         self.permission.is_some() || !self.budget_actions.is_empty()
     }
 
-    /// The outcome in brief: what a caller needs to answer the request and
+    /// The outcome in brief: what a caller needs to reply to the request and
     /// log the decision, without the per-action verdicts (the decision log
     /// keeps those). Serialises to about a third of the full outcome.
     pub fn brief(&self) -> BriefOutcome<'_> {

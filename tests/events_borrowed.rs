@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// Every `data:` line of every captured stream, derived ones included.
+/// Returns every `data:` line of every captured stream, derived ones included.
 fn captured_lines() -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures");
     let mut files = sse_files(&root);
@@ -29,7 +29,7 @@ fn sse_files(dir: &Path) -> Vec<PathBuf> {
     paths.filter(|path| path.extension().is_some_and(|ext| ext == "sse")).collect()
 }
 
-/// The captured events the governor reads, as JSON values, for mutation.
+/// Returns the captured events the governor reads, as JSON values, for mutation.
 fn governed_events() -> &'static [Value] {
     static EVENTS: OnceLock<Vec<Value>> = OnceLock::new();
     EVENTS.get_or_init(read_governed_events)
@@ -169,7 +169,7 @@ fn every_read_field_mutated_reads_alike_both_ways() {
     assert!(compared > 5_000, "only {compared} mutations compared");
 }
 
-/// Every path to a value inside `value`, as object keys and array indexes.
+/// Collects every path to a value inside `value`, as object keys and array indexes.
 fn paths(value: &Value, prefix: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
     out.push(prefix.clone());
     match value {

@@ -1,5 +1,5 @@
 //! Lines that brush-parser 0.4 cannot parse in bounded memory or time are
-//! held as opaque before it sees them. Without the guard, the first table
+//! held as opaque before it reads them. Without the guard, the first table
 //! aborts this test process (the tokenizer allocates until the allocator
 //! fails) and the second takes minutes.
 

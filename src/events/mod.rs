@@ -91,7 +91,7 @@ pub fn parse_event_text(text: &str) -> Result<Event, EventError> {
 /// same result for every text, except that this one fails on nesting deeper
 /// than 128 levels, numbers beyond the range of an `f64` and unpaired
 /// surrogate escapes, even in fields the borrowed reader skips
-/// ([`is_value_limit`] tells those errors); tests and fuzzing compare them.
+/// ([`is_value_limit`] identifies those errors); tests and fuzzing compare them.
 #[doc(hidden)]
 pub fn parse_event_text_by_value(text: &str) -> Result<Event, EventError> {
     if text.len() > MAX_EVENT_BYTES {

@@ -422,7 +422,7 @@ fn has_substitution(text: &str) -> bool {
 
 /// Parses a command line. brush-parser may panic on malformed input, so a
 /// panic is caught and reported like a parse error. Lines that brush-parser
-/// 0.4 cannot parse in bounded time or memory are refused before it sees
+/// 0.4 cannot parse in bounded time or memory are refused before it reads
 /// them (see [`beyond_parser`]).
 fn parse(text: &str) -> Result<brush_parser::ast::Program, String> {
     if let Some(reason) = beyond_parser(text) {
