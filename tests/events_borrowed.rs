@@ -124,6 +124,11 @@ fn lone_surrogates_are_skipped_only_where_unread() {
     let unread = r#"{"type":"session.status","properties":{"part":{"c\uDD85":1}}}"#;
     assert_eq!(parse_event_text(unread).unwrap(), Event::Other { event_type: "session.status".into() });
 
+    // A leading half followed by something else, also found by fuzzing.
+    let unread = r#"{"type":"session.status","properties":{"tool":{"\uD8F6x":1}}}"#;
+    assert_eq!(parse_event_text(unread).unwrap(), Event::Other { event_type: "session.status".into() });
+    assert!(parse_event_text_by_value(unread).is_err_and(|error| is_value_limit(&error)));
+
     let read = r#"{"type":"permission.asked","properties":{"id":"p\uDD85","sessionID":"s","permission":"edit"}}"#;
     let error = parse_event_text(read).unwrap_err();
     assert!(error.message.contains("surrogate"), "{error}");

@@ -111,7 +111,10 @@ pub fn parse_event_text_by_value(text: &str) -> Result<Event, EventError> {
 #[doc(hidden)]
 pub fn is_value_limit(error: &EventError) -> bool {
     let message = &error.message;
-    message.contains("recursion limit exceeded") || message.contains("number out of range") || message.contains("surrogate")
+    // serde_json reports a leading surrogate without its trailing half as
+    // either of the last two.
+    let limits = ["recursion limit exceeded", "number out of range", "surrogate", "unexpected end of hex escape"];
+    limits.iter().any(|limit| message.contains(limit))
 }
 
 /// Event types the governor acts on. Text events of any other type are

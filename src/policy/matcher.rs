@@ -1,12 +1,13 @@
 //! Rule patterns: how each category's patterns are checked, compiled into
 //! glob sets, and matched against an action's target.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use globset::{Candidate, Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::decision::{Action, Category};
-use crate::shell::CommandPattern;
+use crate::shell::{CommandPattern, SubCommand};
 
 /// The rule id reported when a whole glob set fails to build, which no
 /// single rule causes.
@@ -114,7 +115,51 @@ pub(crate) enum Matcher {
     Path { absolute: IndexedSet, anywhere: IndexedSet, worktree: IndexedSet },
     Network { host: IndexedSet, url: IndexedSet },
     Name(IndexedSet),
-    Command(Vec<(CommandPattern, usize)>),
+    Command(CommandIndex),
+}
+
+/// Shell command patterns, indexed by program name: a sub-command is tried
+/// only against the patterns that name one of its programs, and those whose
+/// program is a glob. With 50 patterns this saves most glob matches.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CommandIndex {
+    /// Each pattern with its rule id.
+    patterns: Vec<(CommandPattern, usize)>,
+    /// Positions in `patterns` by literal program name.
+    by_program: HashMap<String, Vec<usize>>,
+    /// Positions of the patterns whose program is a glob.
+    by_glob: Vec<usize>,
+}
+
+impl CommandIndex {
+    fn new(patterns: Vec<(CommandPattern, usize)>) -> CommandIndex {
+        let mut index = CommandIndex::default();
+        for (position, (pattern, _)) in patterns.iter().enumerate() {
+            match pattern.literal_program() {
+                Some(program) => index.by_program.entry(program.to_string()).or_default().push(position),
+                None => index.by_glob.push(position),
+            }
+        }
+        index.patterns = patterns;
+        index
+    }
+
+    /// Appends the ids of the rules whose pattern matches `command`.
+    fn collect(&self, command: &SubCommand, out: &mut Vec<usize>) {
+        let mut positions = self.by_glob.clone();
+        for program in CommandPattern::programs_of(command) {
+            positions.extend(self.by_program.get(program).into_iter().flatten());
+        }
+        positions.sort_unstable();
+        positions.dedup();
+        for position in positions {
+            if let Some((pattern, id)) = self.patterns.get(position) {
+                if pattern.matches(command) {
+                    out.push(*id);
+                }
+            }
+        }
+    }
 }
 
 impl Matcher {
@@ -162,11 +207,11 @@ impl Matcher {
                 }
             }
             Matcher::Name(names) => names.collect(&Candidate::new(&action.target), &mut out),
-            Matcher::Command(patterns) => {
+            Matcher::Command(index) => {
                 // NOTE: without an analysed sub-command, command rules cannot
                 // match and the scope default decides.
                 if let Some(command) = &action.command {
-                    out.extend(patterns.iter().filter(|(pattern, _)| pattern.matches(command)).map(|(_, id)| *id));
+                    index.collect(command, &mut out);
                 }
             }
         }
@@ -245,7 +290,7 @@ fn build_command(patterns: &[(&str, usize)], errors: &mut Vec<(usize, PatternErr
             Err(error) => errors.push((*id, error)),
         }
     }
-    Matcher::Command(compiled)
+    Matcher::Command(CommandIndex::new(compiled))
 }
 
 /// Compiles a path pattern into the globs that implement it: the pattern
@@ -403,5 +448,47 @@ mod tests {
         assert!(glob.as_ref().is_ok_and(|m| m.is_match("/home/u/app/.env")));
         assert!(glob.as_ref().is_ok_and(|m| m.is_match(".env")));
         assert!(glob.as_ref().is_ok_and(|m| !m.is_match("/home/u/app/.envrc")));
+    }
+
+    /// The index must find exactly the rules that trying every pattern finds.
+    #[test]
+    fn command_index_matches_every_pattern_tried() {
+        let patterns = [
+            "rm -rf *", "git push *", "git *", "npm install *", "npm run *", "sudo *", "r? *", "*sh -c *",
+            "[gn]it status", "cat package.json", "curl *", "xargs rm *", "find * -delete", "tail -n *", "env *",
+        ];
+        let compiled: Vec<(CommandPattern, usize)> = patterns
+            .iter()
+            .enumerate()
+            .filter_map(|(id, pattern)| command_pattern(pattern).ok().map(|compiled| (compiled, id)))
+            .collect();
+        assert_eq!(compiled.len(), patterns.len());
+        let index = CommandIndex::new(compiled.clone());
+
+        let context = crate::shell::ShellContext {
+            cwd: "/w/job".into(),
+            home: Some("/home/u".into()),
+            worktree: "/w/job".into(),
+        };
+        let lines = [
+            "rm -rf build && git push origin main; git status | tail -n 5",
+            "sudo rm -rf /tmp/x; env FOO=1 npm install left-pad",
+            "bash -c 'rm -rf x'; sh -c \"git push\"; find . -name '*.o' -delete",
+            "ls | xargs rm -f; timeout 5 curl http://127.0.0.1/; nice -n 5 npm run build",
+            "cat package.json; rg TODO; r2 x; nit status",
+        ];
+        let (mut compared, mut matched) = (0, 0);
+        for line in lines {
+            for command in crate::shell::analyse(line, &context).sub_commands {
+                let mut indexed = Vec::new();
+                index.collect(&command, &mut indexed);
+                let tried: Vec<usize> = compiled.iter().filter(|(pattern, _)| pattern.matches(&command)).map(|(_, id)| *id).collect();
+                assert_eq!(indexed, tried, "sub-command {:?}", command.text);
+                compared += 1;
+                matched += tried.len();
+            }
+        }
+        assert!(compared > 15, "only {compared} sub-commands compared");
+        assert!(matched > 10, "only {matched} matches found");
     }
 }

@@ -506,6 +506,25 @@ impl CommandPattern {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// Returns the program name when the pattern names one without glob
+    /// characters. Such a pattern can only match a sub-command that runs a
+    /// program of exactly that name, itself or under a wrapper.
+    pub fn literal_program(&self) -> Option<&str> {
+        let program = self.program.glob().glob();
+        let is_literal = !program.contains(['*', '?', '[', ']', '{', '}', '\\']);
+        is_literal.then_some(program)
+    }
+
+    /// Returns the names of the programs `command` runs: its own and those of
+    /// the wrappers' `Runs` effects, which [`CommandPattern::matches`] tries.
+    pub fn programs_of(command: &SubCommand) -> impl Iterator<Item = &str> {
+        let wrapped = command.effects.iter().filter_map(|effect| match effect {
+            Effect::Runs { program } => Some(program.as_str()),
+            _ => None,
+        });
+        std::iter::once(command.program.as_str()).chain(wrapped)
+    }
 }
 
 #[cfg(test)]

@@ -91,6 +91,10 @@ impl<'c> Walker<'c> {
     }
 
     fn parse(&self, text: &str) -> Result<brush_parser::ast::Program, String> {
+        // Checked before either parser, so that both refuse the same lines.
+        if let Some(reason) = beyond_parser(text) {
+            return Err(format!("cannot parse command: {reason}"));
+        }
         let fast = match self.front {
             Front::Fast => super::front::parse(text),
             Front::BrushParser => None,
@@ -422,12 +426,9 @@ fn has_substitution(text: &str) -> bool {
 
 /// Parses a command line. brush-parser may panic on malformed input, so a
 /// panic is caught and reported like a parse error. Lines that brush-parser
-/// 0.4 cannot parse in bounded time or memory are refused before it reads
-/// them (see [`beyond_parser`]).
+/// 0.4 cannot parse in bounded time or memory never reach it: `Walker::parse`
+/// refuses them first (see [`beyond_parser`]).
 fn parse(text: &str) -> Result<brush_parser::ast::Program, String> {
-    if let Some(reason) = beyond_parser(text) {
-        return Err(format!("cannot parse command: {reason}"));
-    }
     let options = ParserOptions::default();
     let outcome = std::panic::catch_unwind(|| {
         Parser::new(BufReader::new(text.as_bytes()), &options).parse_program()
