@@ -1,6 +1,7 @@
 // handleLine, the fast entry point: a job handle and the SSE line as bytes
 // or text in, the brief outcome as JSON text out. It must decide and count
 // exactly as handleEventText does, and fail as clearly.
+import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -98,6 +99,36 @@ describe('job handles', () => {
     expect(outside.decision).not.toBe('auto-approve')
     expect(first.decisionLog('job').entries).toHaveLength(1)
     expect(second.decisionLog('job').entries).toHaveLength(1)
+  })
+
+  it('stop working once their governor is collected', () => {
+    // A child process, because collecting on demand needs --expose-gc.
+    const addon = JSON.stringify(join(__dirname, '..', 'index.js'))
+    const script = `
+      const { Governor, handleLine } = require(${addon})
+      let handle
+      ;(() => {
+        const governor = new Governor()
+        governor.registerJob({ jobId: 'job', worktree: '/tmp/mcg-collected' })
+        handle = governor.jobHandle('job')
+        handleLine(handle, '{"type":"session.status"}')
+      })()
+      // Finalizers run after a collection, on a later turn of the event
+      // loop, so collect and try again a few times.
+      let tries = 0
+      const attempt = () => {
+        globalThis.gc()
+        try {
+          handleLine(handle, '{"type":"session.status"}')
+          if (++tries < 40) setTimeout(attempt, 25)
+          else console.log('still works')
+        } catch (error) {
+          console.log(error.message)
+        }
+      }
+      attempt()`
+    const output = execFileSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' })
+    expect(output).toMatch(/unknown job handle \d+ .*live governor/)
   })
 
   it('are refused for a job that is not registered', () => {
