@@ -444,19 +444,30 @@ fn parse(text: &str) -> Result<brush_parser::ast::Program, String> {
 /// with each one: 26 take about 2 s on a slow machine, 8 well under 1 ms.
 const MAX_UNCLOSED_PARENTHESES: usize = 8;
 
+/// Most levels of `${` inside one another in a line handed to brush-parser.
+/// Its word parser takes time exponential in the nesting of expansions in
+/// array subscripts: `${a[${b[${c[${d}]}]}]}` takes 10 ms on a slow machine,
+/// and each unclosed level about 20 times more (six take 17 s).
+const MAX_EXPANSION_DEPTH: usize = 3;
+
 /// Returns why brush-parser 0.4 must not see `text`, if it must not.
 ///
 /// - A here-document whose tag is empty once quotes are removed (`<<'' `,
 ///   `<<"" `, `<< \r`) makes its tokenizer allocate until the process
 ///   aborts, which a panic guard cannot catch.
-/// - Unclosed `(` make it backtrack exponentially.
+/// - Unclosed `(` make it backtrack exponentially, and so does nesting
+///   `${` in array subscripts.
 ///
-/// Both checks read the raw text without regard to quoting, so a quoted
+/// The checks read the raw text without regard to quoting, so a quoted
 /// `<<''` or many quoted `(` are refused too: such a line is held for the
 /// user, never approved.
 pub(crate) fn beyond_parser(text: &str) -> Option<String> {
     if has_empty_heredoc_tag(text) {
         return Some("a here-document has an empty tag".to_string());
+    }
+    let depth = expansion_depth(text);
+    if depth > MAX_EXPANSION_DEPTH {
+        return Some(format!("`${{` nested {depth} deep, more than the {MAX_EXPANSION_DEPTH} the parser handles in bounded time"));
     }
     let opened = text.bytes().filter(|&byte| byte == b'(').count();
     let closed = text.bytes().filter(|&byte| byte == b')').count();
@@ -465,6 +476,24 @@ pub(crate) fn beyond_parser(text: &str) -> Option<String> {
         return Some(format!("{unclosed} unclosed parentheses, more than the {MAX_UNCLOSED_PARENTHESES} the parser handles in bounded time"));
     }
     None
+}
+
+/// Returns the deepest nesting of `${` in `text`, each `}` closing one level.
+fn expansion_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut bytes = text.bytes().peekable();
+    while let Some(byte) = bytes.next() {
+        match byte {
+            b'$' if bytes.peek() == Some(&b'{') => {
+                bytes.next();
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// Tells whether a `<<` or `<<-` (not `<<<`) is followed by a tag that is
