@@ -45,14 +45,22 @@ fn deeply_nested_expansions_are_held() {
 }
 
 #[test]
+fn huge_io_numbers_are_held() {
+    for line in ["echo hi 99999999999> build/x.txt", "cat 2147483648<in"] {
+        let reasons = opaque_reasons(line);
+        assert_eq!(reasons, ["cannot parse command: a redirection names a file descriptor beyond the parser's range"], "line {line:?}");
+    }
+}
+
+#[test]
 fn ordinary_heredocs_and_shifts_still_parse() {
     let lines = [
         "cat <<EOF\nx\nEOF", "cat <<'EOF'\nx\nEOF", "cat <<< hi", "echo $((1<<2))", "echo $((1 << 2))", "(((( ls ))))",
-        "((((((((true))))))))", "echo ${a}${b}${c}${d}${e}${f}", "echo ${a:-${b:-${c}}}",
+        "((((((((true))))))))", "echo ${a}${b}${c}${d}${e}${f}", "echo ${a:-${b:-${c}}}", "echo 2>&1 123456789> x",
     ];
     for line in lines {
         let reasons = opaque_reasons(line);
-        let refused = |reason: &String| reason.contains("empty tag") || reason.contains("unclosed") || reason.contains(" deep,");
+        let refused = |reason: &String| reason.contains("empty tag") || reason.contains("unclosed") || reason.contains(" deep,") || reason.contains("descriptor");
         assert!(!reasons.iter().any(refused), "line {line:?}: {reasons:?}");
     }
 }

@@ -457,6 +457,7 @@ const MAX_EXPANSION_DEPTH: usize = 3;
 ///   aborts, which a panic guard cannot catch.
 /// - Unclosed `(` make it backtrack exponentially, and so does nesting
 ///   `${` in array subscripts.
+/// - An IO number past `i32::MAX` makes it panic.
 ///
 /// The checks read the raw text without regard to quoting, so a quoted
 /// `<<''` or many quoted `(` are refused too: such a line is held for the
@@ -464,6 +465,9 @@ const MAX_EXPANSION_DEPTH: usize = 3;
 pub(crate) fn beyond_parser(text: &str) -> Option<String> {
     if has_empty_heredoc_tag(text) {
         return Some("a here-document has an empty tag".to_string());
+    }
+    if has_huge_io_number(text) {
+        return Some("a redirection names a file descriptor beyond the parser's range".to_string());
     }
     let depth = expansion_depth(text);
     if depth > MAX_EXPANSION_DEPTH {
@@ -476,6 +480,22 @@ pub(crate) fn beyond_parser(text: &str) -> Option<String> {
         return Some(format!("{unclosed} unclosed parentheses, more than the {MAX_UNCLOSED_PARENTHESES} the parser handles in bounded time"));
     }
     None
+}
+
+/// Tells whether ten or more digits run straight into `<` or `>`: an IO
+/// number brush-parser 0.4 reads into an `i32` with `unwrap`, so one past
+/// `i32::MAX` panics inside it. The panic is caught, but its message would
+/// reach the host's standard error.
+fn has_huge_io_number(text: &str) -> bool {
+    let mut digits = 0;
+    for byte in text.bytes() {
+        match byte {
+            b'0'..=b'9' => digits += 1,
+            b'<' | b'>' if digits >= 10 => return true,
+            _ => digits = 0,
+        }
+    }
+    false
 }
 
 /// Returns the deepest nesting of `${` in `text`, each `}` closing one level.
