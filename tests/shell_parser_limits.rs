@@ -15,11 +15,16 @@ fn opaque_reasons(line: &str) -> Vec<String> {
 }
 
 #[test]
-fn empty_heredoc_tags_are_held() {
-    let lines = ["<<'' ", "<< '' ", "<<''\t", "<<\"\"\"\" ", "<<\r ", "cat <<'' \n", "cat <<-  \"\" ", "ls; cat <<\\ x"];
+fn unusual_heredoc_tags_are_held() {
+    // The first eight are empty tags; the last two, found by fuzzing, made
+    // brush-parser allocate 3.4 GB in 7 s.
+    let lines = [
+        "<<'' ", "<< '' ", "<<''\t", "<<\"\"\"\" ", "<<\r ", "cat <<'' \n", "cat <<-  \"\" ", "ls; cat <<\\ x",
+        "<<$[\t\t", "cat <<$a[\t",
+    ];
     for line in lines {
         let reasons = opaque_reasons(line);
-        assert_eq!(reasons, ["cannot parse command: a here-document has an empty tag"], "line {line:?}");
+        assert_eq!(reasons, ["cannot parse command: a here-document tag is not a plain word"], "line {line:?}");
     }
 }
 
@@ -55,12 +60,12 @@ fn huge_io_numbers_are_held() {
 #[test]
 fn ordinary_heredocs_and_shifts_still_parse() {
     let lines = [
-        "cat <<EOF\nx\nEOF", "cat <<'EOF'\nx\nEOF", "cat <<< hi", "echo $((1<<2))", "echo $((1 << 2))", "(((( ls ))))",
+        "cat <<EOF\nx\nEOF", "cat <<'EOF'\nx\nEOF", "cat <<-\"END_1\"\nx\nEND_1", "cat <<\\EOT\nx\nEOT", "cat <<< hi", "echo $((1<<2))", "echo $((1 << 2))", "(((( ls ))))",
         "((((((((true))))))))", "echo ${a}${b}${c}${d}${e}${f}", "echo ${a:-${b:-${c}}}", "echo 2>&1 123456789> x",
     ];
     for line in lines {
         let reasons = opaque_reasons(line);
-        let refused = |reason: &String| reason.contains("empty tag") || reason.contains("unclosed") || reason.contains(" deep,") || reason.contains("descriptor");
+        let refused = |reason: &String| reason.contains("here-document tag") || reason.contains("unclosed") || reason.contains(" deep,") || reason.contains("descriptor");
         assert!(!reasons.iter().any(refused), "line {line:?}: {reasons:?}");
     }
 }

@@ -452,9 +452,9 @@ const MAX_EXPANSION_DEPTH: usize = 3;
 
 /// Returns why brush-parser 0.4 must not see `text`, if it must not.
 ///
-/// - A here-document whose tag is empty once quotes are removed (`<<'' `,
-///   `<<"" `, `<< \r`) makes its tokenizer allocate until the process
-///   aborts, which a panic guard cannot catch.
+/// - Some here-document tags (an empty one such as `<<'' `, or `$[`
+///   followed by a tab) make its tokenizer allocate until the process
+///   aborts, which a panic guard cannot catch. Only plain-word tags pass.
 /// - Unclosed `(` make it backtrack exponentially, and so does nesting
 ///   `${` in array subscripts.
 /// - An IO number past `i32::MAX` makes it panic.
@@ -463,8 +463,8 @@ const MAX_EXPANSION_DEPTH: usize = 3;
 /// `<<''` or many quoted `(` are refused too: such a line is held for the
 /// user, never approved.
 pub(crate) fn beyond_parser(text: &str) -> Option<String> {
-    if has_empty_heredoc_tag(text) {
-        return Some("a here-document has an empty tag".to_string());
+    if has_unusual_heredoc_tag(text) {
+        return Some("a here-document tag is not a plain word".to_string());
     }
     if has_huge_io_number(text) {
         return Some("a redirection names a file descriptor beyond the parser's range".to_string());
@@ -516,9 +516,12 @@ fn expansion_depth(text: &str) -> usize {
     deepest
 }
 
-/// Tells whether a `<<` or `<<-` (not `<<<`) is followed by a tag that is
-/// empty once quotes and backslashes are removed.
-fn has_empty_heredoc_tag(text: &str) -> bool {
+/// Tells whether a `<<` or `<<-` (not `<<<`) is followed by a tag other
+/// than a plain word (letters, digits, `_`, `.`, `-`), bare, in quotes or
+/// after a backslash. Real scripts use tags like `EOF` and `'END'`, and
+/// brush-parser mishandles others: an empty tag (`<<'' `) or one such as
+/// `$[` followed by a tab makes its tokenizer allocate without end.
+fn has_unusual_heredoc_tag(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut index = 0;
     while let Some(found) = text.get(index..).and_then(|rest| rest.find("<<")) {
@@ -534,13 +537,24 @@ fn has_empty_heredoc_tag(text: &str) -> bool {
         while bytes.get(at).is_some_and(|byte| matches!(byte, b' ' | b'\t')) {
             at += 1;
         }
-        let tag = bytes.get(at..).unwrap_or_default().iter().take_while(|byte| !is_tag_end(**byte));
-        let empty = tag.filter(|byte| !matches!(byte, b'\'' | b'"' | b'\\')).count() == 0;
-        if empty {
+        let rest = bytes.get(at..).unwrap_or_default();
+        let end = rest.iter().position(|byte| is_tag_end(*byte)).unwrap_or(rest.len());
+        if !is_plain_tag(rest.get(..end).unwrap_or_default()) {
             return true;
         }
     }
     false
+}
+
+/// Tells whether a here-document tag is `WORD`, `'WORD'`, `"WORD"` or
+/// `\WORD` for a non-empty plain word.
+fn is_plain_tag(tag: &[u8]) -> bool {
+    let word = match tag {
+        [b'\'', inner @ .., b'\''] | [b'"', inner @ .., b'"'] => inner,
+        [b'\\', inner @ ..] => inner,
+        _ => tag,
+    };
+    !word.is_empty() && word.iter().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-'))
 }
 
 /// Tells whether `byte` ends a here-document tag: white space (carriage
