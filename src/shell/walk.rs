@@ -444,19 +444,19 @@ fn parse(text: &str) -> Result<brush_parser::ast::Program, String> {
 /// with each one: 26 take about 2 s on a slow machine, 8 well under 1 ms.
 const MAX_UNCLOSED_PARENTHESES: usize = 8;
 
-/// Most levels of `${` inside one another in a line handed to brush-parser.
-/// Its word parser takes time exponential in the nesting of expansions in
-/// array subscripts: `${a[${b[${c[${d}]}]}]}` takes 10 ms on a slow machine,
-/// and each unclosed level about 20 times more (six take 17 s).
-const MAX_EXPANSION_DEPTH: usize = 3;
+/// Most parameter expansions with an array subscript (`${name[`) in a line
+/// handed to brush-parser. Its word parser takes time exponential in their
+/// number when a subscript is left open: on a slow machine three take 2 ms,
+/// four 33 ms and six 14 s, closed or nested ones somewhat less.
+const MAX_SUBSCRIPTED_EXPANSIONS: usize = 2;
 
 /// Returns why brush-parser 0.4 must not see `text`, if it must not.
 ///
 /// - Some here-document tags (an empty one such as `<<'' `, or `$[`
 ///   followed by a tab) make its tokenizer allocate until the process
 ///   aborts, which a panic guard cannot catch. Only plain-word tags pass.
-/// - Unclosed `(` make it backtrack exponentially, and so does nesting
-///   `${` in array subscripts.
+/// - Unclosed `(` make it backtrack exponentially, and so do several
+///   expansions with array subscripts.
 /// - An IO number past `i32::MAX` makes it panic.
 ///
 /// The checks read the raw text without regard to quoting, so a quoted
@@ -469,9 +469,11 @@ pub(crate) fn beyond_parser(text: &str) -> Option<String> {
     if has_huge_io_number(text) {
         return Some("a redirection names a file descriptor beyond the parser's range".to_string());
     }
-    let depth = expansion_depth(text);
-    if depth > MAX_EXPANSION_DEPTH {
-        return Some(format!("`${{` nested {depth} deep, more than the {MAX_EXPANSION_DEPTH} the parser handles in bounded time"));
+    let subscripted = subscripted_expansions(text);
+    if subscripted > MAX_SUBSCRIPTED_EXPANSIONS {
+        return Some(format!(
+            "{subscripted} expansions with array subscripts, more than the {MAX_SUBSCRIPTED_EXPANSIONS} the parser handles in bounded time"
+        ));
     }
     let opened = text.bytes().filter(|&byte| byte == b'(').count();
     let closed = text.bytes().filter(|&byte| byte == b')').count();
@@ -498,22 +500,22 @@ fn has_huge_io_number(text: &str) -> bool {
     false
 }
 
-/// Returns the deepest nesting of `${` in `text`, each `}` closing one level.
-fn expansion_depth(text: &str) -> usize {
-    let (mut depth, mut deepest) = (0usize, 0usize);
-    let mut bytes = text.bytes().peekable();
-    while let Some(byte) = bytes.next() {
-        match byte {
-            b'$' if bytes.peek() == Some(&b'{') => {
-                bytes.next();
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b'}' => depth = depth.saturating_sub(1),
-            _ => {}
+/// Counts the `${name[` in `text`: a parameter expansion whose name (any
+/// run of name and special-parameter characters, possibly empty) is
+/// followed by `[`.
+fn subscripted_expansions(text: &str) -> usize {
+    let is_name = |byte: &u8| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'@' | b'*' | b'#' | b'?' | b'$' | b'!' | b'-');
+    let mut count = 0;
+    let mut rest = text;
+    while let Some(found) = rest.find("${") {
+        let after = rest.get(found + 2..).unwrap_or_default();
+        let name_length = after.bytes().take_while(is_name).count();
+        if after.as_bytes().get(name_length) == Some(&b'[') {
+            count += 1;
         }
+        rest = after;
     }
-    deepest
+    count
 }
 
 /// Tells whether a `<<` or `<<-` (not `<<<`) is followed by a tag other
