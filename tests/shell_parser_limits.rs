@@ -65,6 +65,13 @@ fn huge_io_numbers_are_held() {
 }
 
 #[test]
+fn nul_bytes_are_held() {
+    // Found by fuzzing, with `; rm -rf /tmp/x` after it.
+    let reasons = opaque_reasons("local  al  3\0f  3\0f   \0\u{2}\\; rm -rf /tmp/x");
+    assert_eq!(reasons, ["cannot parse command: the command contains a NUL byte"]);
+}
+
+#[test]
 fn ordinary_heredocs_and_shifts_still_parse() {
     let lines = [
         "cat <<EOF\nx\nEOF", "cat <<'EOF'\nx\nEOF", "cat <<-\"END_1\"\nx\nEND_1", "cat <<\\EOT\nx\nEOT", "cat <<< hi", "echo $((1<<2))", "echo $((1 << 2))", "(((( ls ))))",

@@ -55,10 +55,13 @@ fuzz_target!(|data: &[u8]| {
     // fragment's last line may start a comment that really hides the denied
     // command when it follows on the same line, so that one form is skipped.
     let may_comment_out = text.rsplit('\n').next().is_some_and(|last_line| last_line.contains('#'));
+    // A fragment ending in an odd number of backslashes escapes the `;` of
+    // the joiner, which makes the denied command plain arguments.
+    let escapes_joiner = text.bytes().rev().take_while(|byte| *byte == b'\\').count() % 2 == 1;
     GOVERNOR.with(|governor| {
         for joiner in JOINERS {
             let mut commands = vec![format!("{DENIED}{joiner}{text}")];
-            if !may_comment_out {
+            if !may_comment_out && !(escapes_joiner && joiner == "; ") {
                 commands.push(format!("{text}{joiner}{DENIED}"));
             }
             for command in commands {

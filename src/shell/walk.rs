@@ -458,11 +458,17 @@ const MAX_SUBSCRIPTED_EXPANSIONS: usize = 2;
 /// - Unclosed `(` make it backtrack exponentially, and so do several
 ///   expansions with array subscripts.
 /// - An IO number past `i32::MAX` makes it panic.
+/// - A NUL byte ends the command for a real shell, not for the parser.
 ///
 /// The checks read the raw text without regard to quoting, so a quoted
 /// `<<''` or many quoted `(` are refused too: such a line is held for the
 /// user, never approved.
 pub(crate) fn beyond_parser(text: &str) -> Option<String> {
+    // A shell reads a command as a C string and stops at the first NUL, so
+    // it would run less than what the parser reads.
+    if text.contains('\0') {
+        return Some("the command contains a NUL byte".to_string());
+    }
     if has_unusual_heredoc_tag(text) {
         return Some("a here-document tag is not a plain word".to_string());
     }
