@@ -48,8 +48,8 @@ export interface PermissionOutcome {
 }
 
 /**
- * What `handleLine` returns, as JSON text: enough to reply to a permission
- * request and log the decision. The permission fields are set together,
+ * The outcome in brief that `handleLine` returns as JSON text: enough to
+ * reply to a permission request and log the decision. The permission fields are set together,
  * for permission requests only; `budgetActions` is left out when empty.
  * The per-action verdicts are in the decision log.
  */
@@ -235,11 +235,10 @@ export declare class Governor {
    */
   handleEventText(jobId: string, line: string): string | null
   /**
-   * Returns a small number that stands for a registered job in
-   * `handleLine`, the fastest way to hand over events. The same job id
-   * always gets the same handle from one governor, also after the job is
-   * registered again; a handle stops working when its governor is
-   * garbage-collected.
+   * Returns a small number that names a registered job in `handleLine`,
+   * the fastest way to hand over events. The same job id always gets the
+   * same handle from one governor, also after the job is registered
+   * again. A handle stops working when its governor is garbage-collected.
    */
   jobHandle(jobId: string): number
   /** Raises a paused job's cap by the given amounts and returns the resulting actions. */

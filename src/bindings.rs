@@ -106,10 +106,9 @@ impl Governor {
         Governor { inner: Rc::new(RefCell::new(inner)), handles: RefCell::new(HashMap::new()) }
     }
 
-    /// The core governor, borrowed for one call. Calls never nest, so the
-    /// borrow cannot fail unless a call re-enters the addon.
+    /// Borrows the core governor for one call (see `borrow_core`).
     fn core(&self) -> Result<RefMut<'_, core::Governor>> {
-        self.inner.try_borrow_mut().map_err(|_| generic("the governor is busy: a call re-entered it".to_string()))
+        borrow_core(&self.inner)
     }
 }
 
@@ -199,11 +198,10 @@ impl Governor {
             .map_err(|error| generic(format!("converting the result failed: {error}")))
     }
 
-    /// Returns a small number that stands for a registered job in
-    /// `handleLine`, the fastest way to hand over events. The same job id
-    /// always gets the same handle from one governor, also after the job is
-    /// registered again; a handle stops working when its governor is
-    /// garbage-collected.
+    /// Returns a small number that names a registered job in `handleLine`,
+    /// the fastest way to hand over events. The same job id always gets the
+    /// same handle from one governor, also after the job is registered
+    /// again. A handle stops working when its governor is garbage-collected.
     #[napi(catch_unwind)]
     pub fn job_handle(&self, job_id: String) -> Result<u32> {
         if !self.core()?.is_registered(&job_id) {
@@ -319,7 +317,7 @@ pub fn handle_line(job_handle: f64, #[napi(ts_arg_type = "Uint8Array | string")]
         let Some((governor, handle)) = found else {
             return Err(invalid_arg(format!("unknown job handle {job_handle} (help: get one from jobHandle(jobId) of a live governor)")));
         };
-        let mut core = governor.try_borrow_mut().map_err(|_| generic("the governor is busy: a call re-entered it".to_string()))?;
+        let mut core = borrow_core(&governor)?;
         let outcome = core.handle_parsed(&handle.job_id, parsed).map_err(governor_error)?;
         if !outcome.needs_action() {
             return Ok(None);
@@ -356,6 +354,12 @@ pub fn explain_policy(options: ExplainPolicyInit) -> Result<Value> {
     let explanation = core::explain_policy(config.as_ref(), &PathBuf::from(options.worktree), home, &request)
         .map_err(governor_error)?;
     to_value(&explanation)
+}
+
+/// Borrows the core governor for one call. Calls never nest, because the
+/// core calls no JavaScript, so the borrow fails only if that changes.
+fn borrow_core(governor: &RefCell<core::Governor>) -> Result<RefMut<'_, core::Governor>> {
+    governor.try_borrow_mut().map_err(|_| generic("the governor is busy: a call re-entered it".to_string()))
 }
 
 fn governor_options(options: Option<GovernorInit>) -> Result<GovernorOptions> {

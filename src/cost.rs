@@ -709,8 +709,8 @@ fn update_models(models: &mut BTreeMap<String, Totals>, change: &Change) -> Resu
     Ok(())
 }
 
-/// Returns the entry for `key`, inserting a default one first; the key is
-/// copied only when it is new, which on a busy stream it rarely is.
+/// Returns the entry for `key`, inserting a default one first. The key is
+/// copied only when it is new, which on a busy stream is rare.
 fn entry_mut<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> Result<&'m mut V, CostError> {
     if !map.contains_key(key) {
         map.insert(key.to_string(), V::default());

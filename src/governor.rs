@@ -186,9 +186,10 @@ impl EventOutcome {
         self.permission.is_some() || !self.budget_actions.is_empty()
     }
 
-    /// The outcome in brief: what a caller needs to reply to the request and
-    /// log the decision, without the per-action verdicts (the decision log
-    /// keeps those). Serialises to about a third of the full outcome.
+    /// Returns the outcome in brief: what a caller needs to reply to the
+    /// request and log the decision, without the per-action verdicts, which
+    /// the decision log keeps. It serialises to about a third of the full
+    /// outcome.
     pub fn brief(&self) -> BriefOutcome<'_> {
         let permission = self.permission.as_ref();
         let deciding = permission.and_then(|outcome| outcome.actions.get(strictest_index(&outcome.actions)));

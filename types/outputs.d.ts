@@ -48,8 +48,8 @@ export interface PermissionOutcome {
 }
 
 /**
- * What `handleLine` returns, as JSON text: enough to reply to a permission
- * request and log the decision. The permission fields are set together,
+ * The outcome in brief that `handleLine` returns as JSON text: enough to
+ * reply to a permission request and log the decision. The permission fields are set together,
  * for permission requests only; `budgetActions` is left out when empty.
  * The per-action verdicts are in the decision log.
  */

@@ -53,9 +53,9 @@ impl PermissionRequest {
     }
 }
 
-/// The metadata strings the classifier reads. Everything else a request's
-/// metadata holds (an edit's whole diff, for one) is dropped while parsing,
-/// so it is neither copied nor kept.
+/// The metadata strings the classifier reads. Everything else in a
+/// request's metadata (an edit's whole diff, for one) is dropped while
+/// parsing, so it is neither copied nor kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PermissionMetadata {
     /// `filepath`: the absolute file of an edit or read request.
@@ -73,9 +73,6 @@ pub struct PermissionMetadata {
 }
 
 impl PermissionMetadata {
-    /// The metadata keys kept, as OpenCode spells them.
-    pub const KEYS: [&'static str; 6] = ["filepath", "filePath", "parentDir", "command", "url", "query"];
-
     /// Returns the field OpenCode names `key`, if it was a string.
     pub fn get(&self, key: &str) -> Option<&str> {
         let field = match key {
@@ -90,20 +87,6 @@ impl PermissionMetadata {
         field.as_deref()
     }
 
-    /// Sets the field OpenCode names `key`; other keys are ignored.
-    pub fn set(&mut self, key: &str, value: String) {
-        let field = match key {
-            "filepath" => &mut self.filepath,
-            "filePath" => &mut self.file_path,
-            "parentDir" => &mut self.parent_dir,
-            "command" => &mut self.command,
-            "url" => &mut self.url,
-            "query" => &mut self.query,
-            _ => return,
-        };
-        *field = Some(value);
-    }
-
     /// Tells whether no kept key was present.
     pub fn is_empty(&self) -> bool {
         *self == PermissionMetadata::default()
@@ -111,13 +94,18 @@ impl PermissionMetadata {
 
     /// Keeps the string values of the known keys of a metadata object.
     fn from_map(map: &Map<String, Value>) -> PermissionMetadata {
-        let mut metadata = PermissionMetadata::default();
-        for key in PermissionMetadata::KEYS {
-            if let Some(Value::String(text)) = map.get(key) {
-                metadata.set(key, text.clone());
-            }
+        let text = |key: &str| match map.get(key) {
+            Some(Value::String(text)) => Some(text.clone()),
+            _ => None,
+        };
+        PermissionMetadata {
+            filepath: text("filepath"),
+            file_path: text("filePath"),
+            parent_dir: text("parentDir"),
+            command: text("command"),
+            url: text("url"),
+            query: text("query"),
         }
-        metadata
     }
 }
 
