@@ -158,6 +158,9 @@ struct State {
 pub struct CostTracker {
     pricing: PricingTable,
     state: State,
+    /// Scratch for `provider/model` keys, reused so that counting a
+    /// message builds no key of its own.
+    model_key: String,
 }
 
 /// Projected seconds until a job's cap and its plan's cap at the job's
@@ -246,6 +249,7 @@ impl CostTracker {
         CostTracker {
             pricing,
             state: State::default(),
+            model_key: String::new(),
         }
     }
 
@@ -271,15 +275,18 @@ impl CostTracker {
         let parent_job = parent
             .and_then(|p| self.state.sessions.get(p))
             .map(|entry| entry.job.clone());
-        let entry = self
-            .state
-            .sessions
-            .entry(session.to_string())
-            .or_insert_with(|| SessionEntry {
+        if !self.state.sessions.contains_key(session) {
+            let entry = SessionEntry {
                 job: parent_job.unwrap_or_else(|| job.to_string()),
                 parent: None,
                 totals: Totals::default(),
-            });
+            };
+            self.state.sessions.insert(session.to_string(), entry);
+        }
+        // Present, as inserted above.
+        let Some(entry) = self.state.sessions.get_mut(session) else {
+            return;
+        };
         if entry.parent.is_none() {
             entry.parent = parent.map(str::to_string);
         }
@@ -334,7 +341,7 @@ impl CostTracker {
         if let Some(plan) = &plan {
             update(entry_mut(&mut state.plans, plan)?, change, plan)?;
         }
-        update_models(&mut state.models, change)?;
+        update_models(&mut state.models, &mut self.model_key, change)?;
         if let Some(ms) = change.at_ms {
             if let Some(totals) = state.jobs.get(&job) {
                 entry_mut(&mut state.job_rates, &job)?.push(ms, totals);
@@ -676,7 +683,7 @@ impl CostTracker {
         let state: State = serde_json::from_value(body).map_err(|e| CostError::Snapshot {
             reason: e.to_string(),
         })?;
-        Ok(CostTracker { pricing, state })
+        Ok(CostTracker { pricing, state, model_key: String::new() })
     }
 }
 
@@ -695,17 +702,17 @@ fn update(totals: &mut Totals, change: &Change, scope: &str) -> Result<(), CostE
 }
 
 /// Moves a change's totals between per-model sums: out of the model before,
-/// into the model after. One key is built when the model did not change.
-fn update_models(models: &mut BTreeMap<String, Totals>, change: &Change) -> Result<(), CostError> {
-    let after_key = model_key(&change.after);
+/// into the model after. `key` is scratch space for the keys.
+fn update_models(models: &mut BTreeMap<String, Totals>, key: &mut String, change: &Change) -> Result<(), CostError> {
+    write_model_key(key, &change.before);
     if change.before.model == change.after.model {
-        return update(entry_mut(models, &after_key)?, change, &after_key);
+        return update(entry_mut(models, key)?, change, key);
     }
-    let before_key = model_key(&change.before);
-    let model = entry_mut(models, &before_key)?;
-    *model = model.checked_sub(&change.before.totals).ok_or_else(|| overflow(&before_key))?;
-    let model = entry_mut(models, &after_key)?;
-    *model = model.checked_add(&change.after.totals).ok_or_else(|| overflow(&after_key))?;
+    let model = entry_mut(models, key)?;
+    *model = model.checked_sub(&change.before.totals).ok_or_else(|| overflow(key))?;
+    write_model_key(key, &change.after);
+    let model = entry_mut(models, key)?;
+    *model = model.checked_add(&change.after.totals).ok_or_else(|| overflow(key))?;
     Ok(())
 }
 
@@ -718,11 +725,14 @@ fn entry_mut<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> Res
     map.get_mut(key).ok_or_else(|| overflow(key))
 }
 
-fn model_key(contribution: &crate::ledger::Contribution) -> String {
-    contribution
-        .model
-        .as_ref()
-        .map_or_else(|| "unknown/unknown".to_string(), |m| m.key())
+/// Writes `provider/model` of a contribution into `key`, or
+/// `unknown/unknown` when the model is not known yet.
+fn write_model_key(key: &mut String, contribution: &crate::ledger::Contribution) {
+    key.clear();
+    match &contribution.model {
+        Some(model) => model.write_key(key),
+        None => key.push_str("unknown/unknown"),
+    }
 }
 
 fn resume_action(scope: ScopeKind, id: &str, cap: &CapState, spent: &Totals) -> BudgetAction {

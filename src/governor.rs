@@ -407,8 +407,11 @@ impl Governor {
         if !self.jobs.contains_key(job_id) {
             return Err(GovernorError::UnknownJob { job_id: job_id.to_string() });
         }
-        let event_type = event.type_name().to_string();
-        let mut outcome = EventOutcome { event_type, permission: None, budget_actions: Vec::new() };
+        let mut outcome = EventOutcome { event_type: String::new(), permission: None, budget_actions: Vec::new() };
+        if matches!(event, Event::Permission(_) | Event::ToolCall(_)) {
+            // The other variants hand over the name they own below.
+            outcome.event_type = event.type_name().to_string();
+        }
 
         match event {
             Event::Permission(request) => {
@@ -420,10 +423,11 @@ impl Governor {
                     job.tool_calls.remember(call);
                 }
             }
-            Event::Usage { usage, .. } => {
+            Event::Usage { event_type, usage } => {
+                outcome.event_type = event_type;
                 outcome.budget_actions = self.cost.account(job_id, &usage)?;
             }
-            Event::Other { .. } => {}
+            Event::Other { event_type } => outcome.event_type = event_type,
         }
         Ok(outcome)
     }

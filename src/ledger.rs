@@ -271,13 +271,10 @@ fn recount(
     let overflow = || LedgerError::Overflow {
         message_id: message_id.to_string(),
     };
-    let units: Vec<Figures> = if entry.steps.is_empty() {
-        entry.snapshot.into_iter().collect()
-    } else {
-        entry.steps.values().copied().collect()
-    };
+    // The steps when the message has any, else its latest snapshot.
+    let units = entry.steps.values().chain(entry.snapshot.iter().filter(|_| entry.steps.is_empty()));
     let mut totals = Totals::default();
-    for figures in &units {
+    for figures in units {
         let unit = price_unit(figures, entry.model.as_ref(), pricing).ok_or_else(overflow)?;
         totals = totals.checked_add(&unit).ok_or_else(overflow)?;
     }

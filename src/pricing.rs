@@ -7,7 +7,7 @@
 use crate::diagnostic::FieldProblem;
 use crate::events::usage::{ModelRef, Tokens};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// The prices shipped with the crate; see `data/pricing.json` for date and source.
@@ -78,6 +78,10 @@ impl ModelPrice {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PricingTable {
     models: BTreeMap<String, ModelPrice>,
+    /// The keys of `models` under every part that follows one of their
+    /// `/`s, so that [`PricingTable::lookup`] finds a message's candidates
+    /// without building a key or scanning the table (it runs per message).
+    by_suffix: HashMap<String, Vec<String>>,
 }
 
 /// A pricing file or models.dev text that cannot be read.
@@ -142,7 +146,7 @@ impl PricingTable {
                 // NOTE: a model whose cost block we cannot read stays unpriced
                 // rather than failing the whole catalogue.
                 if let Ok(price) = read_price(cost, &[], Dialect::ModelsDev) {
-                    table.models.insert(format!("{provider}/{model}"), price);
+                    table.insert(&format!("{provider}/{model}"), price);
                 }
             }
         }
@@ -152,28 +156,33 @@ impl PricingTable {
     /// Adds or replaces entries; `other` wins.
     pub fn merge(&mut self, other: &PricingTable) {
         for (key, price) in &other.models {
-            self.models.insert(key.clone(), price.clone());
+            self.insert(key, price.clone());
         }
     }
 
     /// Adds or replaces one model's price.
     pub fn insert(&mut self, key: &str, price: ModelPrice) {
-        self.models.insert(key.to_string(), price);
+        if self.models.insert(key.to_string(), price).is_some() {
+            return;
+        }
+        for (slash, _) in key.match_indices('/') {
+            let suffix = key.get(slash + 1..).unwrap_or_default();
+            self.by_suffix.entry(suffix.to_string()).or_default().push(key.to_string());
+        }
     }
 
     /// Finds the price of `model` by its exact `provider/model` key, else by
     /// the only entry whose model part equals `model.model`, so a reseller
     /// such as `openrouter` finds the vendor's price. `None` means unpriced.
     pub fn lookup(&self, model: &ModelRef) -> Option<&ModelPrice> {
-        if let Some(price) = self.models.get(&model.key()) {
-            return Some(price);
-        }
-        let suffix = format!("/{}", model.model);
-        let mut matches = self.models.iter().filter(|(key, _)| key.ends_with(&suffix));
-        match (matches.next(), matches.next()) {
-            (Some((_, price)), None) => Some(price),
-            _ => None,
-        }
+        let candidates = self.by_suffix.get(model.model.as_str())?;
+        let exact = candidates.iter().find(|key| is_key_of(key, model));
+        let key = match (exact, candidates.as_slice()) {
+            (Some(key), _) => key,
+            (None, [only]) => only,
+            (None, _) => return None,
+        };
+        self.models.get(key)
     }
 
     /// Returns the number of priced models.
@@ -232,10 +241,18 @@ impl PricingConfig {
     }
 
     fn table(&self) -> PricingTable {
-        PricingTable {
-            models: self.models.clone(),
+        let mut table = PricingTable::empty();
+        for (key, price) in &self.models {
+            table.insert(key, price.clone());
         }
+        table
     }
+}
+
+/// Whether `key`, already known to end in `/` and the model's name, is
+/// `provider/model` for this model.
+fn is_key_of(key: &str, model: &ModelRef) -> bool {
+    key.len() == model.provider.len() + 1 + model.model.len() && key.starts_with(model.provider.as_str())
 }
 
 fn read_models(

@@ -318,3 +318,81 @@ fn far_off_reported_cost_disagrees() {
     let agreeing = tracker_with(&[step("a", "sonnet", 0.0072)]);
     assert!(agreeing.report().disagreements.is_empty());
 }
+
+/// The plain definition of `lookup`: the exact key, else the only key that
+/// ends in `/` and the model's name.
+fn lookup_by_scan<'t>(keys: &'t [String], provider: &str, name: &str) -> Option<&'t str> {
+    let exact = format!("{provider}/{name}");
+    if let Some(key) = keys.iter().find(|key| **key == exact) {
+        return Some(key);
+    }
+    let suffix = format!("/{name}");
+    let mut matches = keys.iter().filter(|key| key.ends_with(&suffix));
+    match (matches.next(), matches.next()) {
+        (Some(key), None) => Some(key),
+        _ => None,
+    }
+}
+
+fn table_of(keys: &[String]) -> PricingTable {
+    let mut prices = PricingTable::empty();
+    for (index, key) in keys.iter().enumerate() {
+        let price = mc_governance::pricing::ModelPrice {
+            base: mc_governance::pricing::Rates { input: index as u64 + 1, ..Default::default() },
+            tiers: Vec::new(),
+        };
+        prices.insert(key, price);
+    }
+    prices
+}
+
+#[test]
+fn lookup_prefers_exact_keys_then_unique_names() {
+    let keys: Vec<String> = ["a/m", "b/m", "r/x", "or/vendor/y", "v/vendor/y", "z/vendor/w", "p/"]
+        .iter()
+        .map(|key| key.to_string())
+        .collect();
+    let prices = table_of(&keys);
+    let cases = [
+        ("a", "m", Some("a/m")),
+        ("c", "m", None),
+        ("q", "x", Some("r/x")),
+        ("or", "vendor/y", Some("or/vendor/y")),
+        ("openrouter", "vendor/y", None),
+        ("openrouter", "y", None),
+        ("openrouter", "w", Some("z/vendor/w")),
+        ("x", "vendor/w", Some("z/vendor/w")),
+        ("p", "", Some("p/")),
+        ("a", "nothing", None),
+    ];
+    for (provider, name, expected) in cases {
+        let found = prices.lookup(&ModelRef { provider: provider.into(), model: name.into() });
+        let expected = expected.and_then(|key| prices.lookup(&model_with_key(key)));
+        assert_eq!(found, expected, "{provider} / {name}");
+        assert_eq!(found.is_some(), lookup_by_scan(&keys, provider, name).is_some(), "{provider} / {name}");
+    }
+}
+
+fn model_with_key(key: &str) -> ModelRef {
+    let (provider, name) = key.split_once('/').unwrap_or(("", key));
+    ModelRef { provider: provider.into(), model: name.into() }
+}
+
+proptest::proptest! {
+    #[test]
+    fn lookup_agrees_with_a_scan_of_every_key(
+        keys in proptest::collection::vec("[ab]{0,2}(/[ab]{0,2}){1,3}", 0..12),
+        provider in "[ab/]{0,3}",
+        name in "[ab/]{0,4}",
+    ) {
+        let mut unique = keys.clone();
+        unique.sort();
+        unique.dedup();
+        let prices = table_of(&unique);
+        let expected = lookup_by_scan(&unique, &provider, &name)
+            .and_then(|key| unique.iter().position(|k| k == key))
+            .map(|index| index as u64 + 1);
+        let found = prices.lookup(&ModelRef { provider: provider.clone(), model: name.clone() });
+        proptest::prop_assert_eq!(found.map(|price| price.base.input), expected);
+    }
+}

@@ -81,9 +81,12 @@ pub struct ModelRef {
 }
 
 impl ModelRef {
-    /// `provider/model`, the key of the pricing table.
-    pub fn key(&self) -> String {
-        format!("{}/{}", self.provider, self.model)
+    /// Appends `provider/model`, the key of the pricing table and of the
+    /// per-model totals, to `out`.
+    pub fn write_key(&self, out: &mut String) {
+        out.push_str(&self.provider);
+        out.push('/');
+        out.push_str(&self.model);
     }
 }
 
