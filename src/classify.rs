@@ -4,7 +4,7 @@
 use crate::decision::{Action, Category, Scope};
 use crate::events::{PermissionRequest, ToolCall};
 use crate::hazards;
-use crate::paths;
+use crate::paths::{self, CachedDisk};
 use crate::shell::{self, Effect, ShellContext, SubCommand};
 use std::path::{Path, PathBuf};
 
@@ -176,7 +176,7 @@ pub fn shell_actions(command: &str, cwd: PathBuf, job: &JobContext) -> Vec<Actio
     }
 
     let context = ShellContext { cwd, home: job.home.clone(), worktree: job.worktree.clone() };
-    let analysis = shell::analyse(command, &context);
+    let (analysis, lookups) = shell::analyse_keeping_lookups(command, &context);
     let mut actions = Vec::new();
     if let Some(reason) = hazards::command_hazard(command) {
         actions.push(opaque_action(Category::ShellCommand, Some(cwd_scope), command, reason));
@@ -184,8 +184,8 @@ pub fn shell_actions(command: &str, cwd: PathBuf, job: &JobContext) -> Vec<Actio
     for reason in &analysis.opaque {
         actions.push(opaque_action(Category::ShellCommand, Some(cwd_scope), command, reason.clone()));
     }
-    for sub_command in &analysis.sub_commands {
-        push_sub_command_actions(sub_command, job, &mut actions);
+    for sub_command in analysis.sub_commands {
+        push_sub_command_actions(sub_command, job, &lookups, &mut actions);
     }
     if actions.is_empty() {
         let reason = "the shell analysis found no command to run".to_string();
@@ -199,7 +199,7 @@ pub fn shell_actions(command: &str, cwd: PathBuf, job: &JobContext) -> Vec<Actio
 /// never approved without a person.
 const PRIVILEGE_WRAPPERS: [&str; 5] = ["sudo", "doas", "su", "pkexec", "run0"];
 
-fn push_sub_command_actions(sub_command: &SubCommand, job: &JobContext, actions: &mut Vec<Action>) {
+fn push_sub_command_actions(sub_command: SubCommand, job: &JobContext, lookups: &CachedDisk, actions: &mut Vec<Action>) {
     let opaque = sub_command.effects.iter().find_map(|effect| match effect {
         Effect::Opaque { reason } => Some(reason.clone()),
         Effect::Runs { program } if PRIVILEGE_WRAPPERS.contains(&program.as_str()) => {
@@ -207,29 +207,37 @@ fn push_sub_command_actions(sub_command: &SubCommand, job: &JobContext, actions:
         }
         _ => None,
     });
-    let opaque = opaque.or_else(|| hazards::sub_command_hazard(sub_command));
-    actions.push(Action {
-        category: Category::ShellCommand,
-        scope: Some(scope_of(&sub_command.cwd, job)),
-        target: sub_command.text.clone(),
-        command: Some(sub_command.clone()),
-        opaque,
-    });
+    let opaque = opaque.or_else(|| hazards::sub_command_hazard(&sub_command));
 
+    // The sub-command's own action comes first; it is built last so that it
+    // can take the sub-command instead of a copy.
+    let own_index = actions.len();
     for effect in &sub_command.effects {
-        if let Some(action) = effect_action(effect, sub_command, job) {
+        if let Some(action) = effect_action(effect, &sub_command, job, lookups) {
             actions.push(action);
         }
     }
+    let own = Action {
+        category: Category::ShellCommand,
+        scope: Some(scope_of(&sub_command.cwd, job)),
+        target: sub_command.text.clone(),
+        command: Some(sub_command),
+        opaque,
+    };
+    actions.insert(own_index, own);
 }
 
-fn effect_action(effect: &Effect, sub_command: &SubCommand, job: &JobContext) -> Option<Action> {
+fn effect_action(effect: &Effect, sub_command: &SubCommand, job: &JobContext, lookups: &CachedDisk) -> Option<Action> {
+    // A file the analysis saw missing has no other hard links.
+    let write_hazard = |path: &Path| {
+        hazards::write_hazard_with(path, || !lookups.saw_missing(path) && hazards::has_other_hard_links(path))
+    };
     let path_action = |category: Category, path: &Path| Action {
         category,
         scope: Some(scope_of(path, job)),
         target: path.to_string_lossy().into_owned(),
         command: None,
-        opaque: if category == Category::FileEdit { hazards::write_hazard(path) } else { None },
+        opaque: if category == Category::FileEdit { write_hazard(path) } else { None },
     };
     match effect {
         Effect::WritesFile { path } => Some(path_action(Category::FileEdit, path)),
@@ -405,6 +413,38 @@ mod tests {
         let writes: Vec<_> = actions.iter().filter(|action| action.category == Category::FileEdit).collect();
         assert!(writes.iter().any(|action| action.target == "/w/job/build/x.txt"), "{actions:?}");
         assert!(actions.iter().all(|action| action.scope == INSIDE || action.scope.is_none()));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn shell_writes_to_hard_linked_files_are_held() {
+        let root = std::env::temp_dir().join(format!("mcg-classify-links-{}", std::process::id()));
+        let worktree = root.join("job");
+        std::fs::create_dir_all(&worktree).unwrap();
+        let worktree = std::fs::canonicalize(&worktree).unwrap();
+        std::fs::write(worktree.join("a.txt"), "a").unwrap();
+        std::fs::hard_link(worktree.join("a.txt"), worktree.join("b.txt")).unwrap();
+        std::fs::write(worktree.join("plain.txt"), "p").unwrap();
+        let job = JobContext { worktree: worktree.clone(), home: None };
+        let held_writes = |command: &str| -> Vec<(String, bool)> {
+            let actions = shell_actions(command, worktree.clone(), &job);
+            let writes = actions.iter().filter(|action| action.category == Category::FileEdit);
+            writes.map(|action| (action.target.replace(&*worktree.to_string_lossy(), "."), action.opaque.is_some())).collect()
+        };
+
+        let cases: &[(&str, &[(&str, bool)])] = &[
+            ("echo x > b.txt", &[("./b.txt", true)]),
+            ("cp plain.txt a.txt", &[("./a.txt", true)]),
+            ("echo x > plain.txt", &[("./plain.txt", false)]),
+            ("echo x > new.txt", &[("./new.txt", false)]),
+            ("echo x > no/dir/new.txt", &[("./no/dir/new.txt", false)]),
+            ("echo x > new.txt; echo y > b.txt", &[("./new.txt", false), ("./b.txt", true)]),
+        ];
+        for (command, expected) in cases {
+            let expected: Vec<(String, bool)> = expected.iter().map(|(path, held)| (path.to_string(), *held)).collect();
+            assert_eq!(held_writes(command), expected, "{command}");
+        }
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -148,7 +148,8 @@ pub fn write_hazard_resolved(resolved: &Resolved) -> Option<String> {
     write_hazard_with(&resolved.path, || resolved.metadata.as_ref().is_some_and(is_linked_file))
 }
 
-fn write_hazard_with(path: &Path, has_other_links: impl FnOnce() -> bool) -> Option<String> {
+/// Like [`write_hazard`], asking `has_other_links` for the hard-link check.
+pub(crate) fn write_hazard_with(path: &Path, has_other_links: impl FnOnce() -> bool) -> Option<String> {
     if is_git_program_setting(path) {
         return Some(format!("writing {} changes git hooks or config, which name programs git runs", path.display()));
     }
@@ -175,7 +176,7 @@ fn is_git_program_setting(path: &Path) -> bool {
     inside.iter().any(|name| *name == "hooks") || inside.last().is_some_and(is_config)
 }
 
-fn has_other_hard_links(path: &Path) -> bool {
+pub(crate) fn has_other_hard_links(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|metadata| is_linked_file(&metadata))
 }
 

@@ -276,7 +276,7 @@ pub(crate) fn locate_with(
         match name.as_str() {
             "." => {}
             ".." => {
-                let resolved = Resolver::new(lookup).resolve(&current.to_path(), 0);
+                let resolved = Resolver::new(lookup).below(&current.to_path(), base);
                 let resolved_text = resolved.to_string_lossy();
                 if let Some(physical) = split_absolute(&resolved_text) {
                     current = physical;
@@ -286,7 +286,7 @@ pub(crate) fn locate_with(
             _ => current.names.push(name.clone()),
         }
     }
-    let path = resolver.resolve(&current.to_path(), 0);
+    let path = resolver.below(&current.to_path(), base);
     Located { path, settled: resolver.settled }
 }
 
@@ -397,6 +397,17 @@ pub(crate) struct CachedDisk {
 /// Number of answers a `CachedDisk` keeps. Later paths go to the disk, so a
 /// huge command line costs no more than it did without the cache.
 const CACHED_ENTRIES: usize = 64;
+
+impl CachedDisk {
+    /// Tells whether this cache saw that nothing exists at `path`.
+    pub(crate) fn saw_missing(&self, path: &Path) -> bool {
+        self.entries.try_borrow().is_ok_and(|entries| {
+            entries
+                .iter()
+                .any(|(known, entry)| matches!(entry, Entry::Missing) && known.as_os_str() == path.as_os_str())
+        })
+    }
+}
 
 impl Lookup for CachedDisk {
     fn entry(&self, path: &Path) -> Entry {

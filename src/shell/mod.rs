@@ -62,6 +62,7 @@ mod programs;
 mod walk;
 mod words;
 
+use crate::paths::CachedDisk;
 use std::path::PathBuf;
 
 pub use pattern::{CommandPattern, ShellPatternError};
@@ -144,14 +145,26 @@ pub fn analyse_with_brush_parser(command: &str, context: &ShellContext) -> Analy
     analyse_with(command, context, walk::Front::BrushParser)
 }
 
+/// Like [`analyse`], also returning the file-system answers the analysis
+/// read, so that the caller's checks of the same paths, in the same instant,
+/// need no second system call.
+pub(crate) fn analyse_keeping_lookups(command: &str, context: &ShellContext) -> (Analysis, CachedDisk) {
+    let (analysis, disk) = walk_line(command, context, walk::Front::Fast);
+    (analysis, disk.unwrap_or_default())
+}
+
 fn analyse_with(command: &str, context: &ShellContext, front: walk::Front) -> Analysis {
+    walk_line(command, context, front).0
+}
+
+fn walk_line(command: &str, context: &ShellContext, front: walk::Front) -> (Analysis, Option<CachedDisk>) {
     let mut walker = walk::Walker::new(context, front);
     let mut place = walk::Place {
         cwd: context.cwd.clone(),
         unknown: None,
     };
     walker.source(command, &mut place);
-    walker.analysis
+    walker.finish()
 }
 
 impl Analysis {

@@ -67,6 +67,13 @@ impl<'c> Walker<'c> {
         }
     }
 
+    /// Ends the walk: the analysis, and what it read from the file system
+    /// (`None` if a `Site` still shares it, which a finished walk never does).
+    pub fn finish(self) -> (Analysis, Option<CachedDisk>) {
+        let disk = Rc::try_unwrap(self.fixed).ok().map(|fixed| fixed.disk);
+        (self.analysis, disk)
+    }
+
     /// Parses and walks `text`; changes of directory at its top level carry
     /// over into `place`.
     pub fn source(&mut self, text: &str, place: &mut Place) {
