@@ -152,6 +152,21 @@ describe('handleLine errors', () => {
     expect(governor.decisionLog('job').entries).toHaveLength(0)
   })
 
+  it('names the type of a wrong argument and the fix', () => {
+    const call = handleLine as unknown as (...args: unknown[]) => string | null
+    const line = '{"type":"session.status"}'
+    const cases: [unknown[], RegExp][] = [
+      [['1', line], /invalid job handle: got a string \(help: pass the number that jobHandle\(jobId\) returned\)/],
+      [[undefined, line], /invalid job handle: got undefined/],
+      [[handle, 42], /invalid event line: got a number \(help: pass the SSE line as a Uint8Array .* or as a string\)/],
+      [[handle, null], /invalid event line: got null/],
+      [[handle, { type: 'session.status' }], /invalid event line: got an object/],
+      [[handle], /invalid event line: got undefined/],
+    ]
+    for (const [args, expected] of cases) expect(() => call(...args)).toThrow(expected)
+    expect(governor.decisionLog('job').entries).toHaveLength(0)
+  })
+
   it('rejects bytes that are not UTF-8 and logs nothing', () => {
     const bytes = Buffer.concat([Buffer.from('data: {"type":"permission.asked","properties":{"id":"per_'), Buffer.from([0xff, 0xfe]), Buffer.from('"}}')])
     expect(() => handleLine(handle, bytes)).toThrow(/not UTF-8/)

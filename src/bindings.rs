@@ -295,7 +295,29 @@ impl Governor {
 /// than a job id and a string, and the brief outcome less to parse than the
 /// full one. The decision log keeps every action's verdict.
 #[napi(catch_unwind, ts_return_type = "string | null")]
-pub fn handle_line(job_handle: f64, #[napi(ts_arg_type = "Uint8Array | string")] line: Either<&[u8], String>) -> Result<Option<String>> {
+pub fn handle_line(
+    #[napi(ts_arg_type = "number")] job_handle: Either<f64, Unknown>,
+    #[napi(ts_arg_type = "Uint8Array | string")] line: Either3<&[u8], String, Unknown>,
+) -> Result<Option<String>> {
+    // Any other type is caught here, so that the error can name it and
+    // the fix rather than list napi's types.
+    let job_handle = match job_handle {
+        Either::A(number) => number,
+        Either::B(other) => {
+            let kind = type_name(&other);
+            let help = "pass the number that jobHandle(jobId) returned";
+            return Err(invalid_arg(format!("invalid job handle: got {kind} (help: {help})")));
+        }
+    };
+    let line = match line {
+        Either3::A(bytes) => Either::A(bytes),
+        Either3::B(text) => Either::B(text),
+        Either3::C(other) => {
+            let kind = type_name(&other);
+            let help = "pass the SSE line as a Uint8Array of UTF-8 bytes or as a string";
+            return Err(invalid_arg(format!("invalid event line: got {kind} (help: {help})")));
+        }
+    };
     // Taken as a float, because napi's u32 conversion truncates: 1.5 or -1
     // would name another job.
     let whole = job_handle.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&job_handle);
@@ -408,6 +430,22 @@ fn governor_error(error: GovernorError) -> Error {
     match error {
         GovernorError::Cost(_) => generic(message),
         _ => invalid_arg(message),
+    }
+}
+
+/// The JavaScript type of a value with its article, for errors.
+fn type_name(value: &Unknown) -> &'static str {
+    match value.get_type() {
+        Ok(ValueType::Undefined) => "undefined",
+        Ok(ValueType::Null) => "null",
+        Ok(ValueType::Boolean) => "a boolean",
+        Ok(ValueType::Number) => "a number",
+        Ok(ValueType::String) => "a string",
+        Ok(ValueType::Symbol) => "a symbol",
+        Ok(ValueType::Function) => "a function",
+        Ok(ValueType::BigInt) => "a bigint",
+        Ok(ValueType::Object | ValueType::External) => "an object",
+        Ok(ValueType::Unknown) | Err(_) => "a value of unknown type",
     }
 }
 
