@@ -433,7 +433,7 @@ fn governor_error(error: GovernorError) -> Error {
     }
 }
 
-/// The JavaScript type of a value with its article, for errors.
+/// Returns the JavaScript type of a value with its article, for errors.
 fn type_name(value: &Unknown) -> &'static str {
     match value.get_type() {
         Ok(ValueType::Undefined) => "undefined",

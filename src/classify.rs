@@ -209,8 +209,8 @@ fn push_sub_command_actions(sub_command: SubCommand, job: &JobContext, lookups: 
     });
     let opaque = opaque.or_else(|| hazards::sub_command_hazard(&sub_command));
 
-    // The sub-command's own action comes first; it is built last so that it
-    // can take the sub-command instead of a copy.
+    // The sub-command's own action goes first in the list. It is built last,
+    // so that it can take the sub-command instead of a copy.
     let own_index = actions.len();
     for effect in &sub_command.effects {
         if let Some(action) = effect_action(effect, &sub_command, job, lookups) {
@@ -417,7 +417,7 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn shell_writes_to_hard_linked_files_are_held() {
+    fn writes_to_hard_links_are_held() {
         let root = std::env::temp_dir().join(format!("mcg-classify-links-{}", std::process::id()));
         let worktree = root.join("job");
         std::fs::create_dir_all(&worktree).unwrap();

@@ -283,7 +283,7 @@ impl CostTracker {
             };
             self.state.sessions.insert(session.to_string(), entry);
         }
-        // Present, as inserted above.
+        // The entry exists: it was inserted above when missing.
         let Some(entry) = self.state.sessions.get_mut(session) else {
             return;
         };

@@ -78,9 +78,9 @@ impl ModelPrice {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PricingTable {
     models: BTreeMap<String, ModelPrice>,
-    /// The keys of `models` under every part that follows one of their
-    /// `/`s, so that [`PricingTable::lookup`] finds a message's candidates
-    /// without building a key or scanning the table (it runs per message).
+    /// Keys of `models` by each part that follows a `/` in them. With it,
+    /// [`PricingTable::lookup`], which runs per message, finds the
+    /// candidates without building a key or scanning the table.
     by_suffix: HashMap<String, Vec<String>>,
 }
 
@@ -249,8 +249,8 @@ impl PricingConfig {
     }
 }
 
-/// Whether `key`, already known to end in `/` and the model's name, is
-/// `provider/model` for this model.
+/// Tells whether `key` is `provider/model` for this model. The caller has
+/// checked that `key` ends in `/` and the model's name.
 fn is_key_of(key: &str, model: &ModelRef) -> bool {
     key.len() == model.provider.len() + 1 + model.model.len() && key.starts_with(model.provider.as_str())
 }

@@ -319,8 +319,8 @@ fn far_off_reported_cost_disagrees() {
     assert!(agreeing.report().disagreements.is_empty());
 }
 
-/// The plain definition of `lookup`: the exact key, else the only key that
-/// ends in `/` and the model's name.
+/// Looks up a key as `lookup` is defined: the exact key, else the only key
+/// that ends in `/` and the model's name.
 fn lookup_by_scan<'t>(keys: &'t [String], provider: &str, name: &str) -> Option<&'t str> {
     let exact = format!("{provider}/{name}");
     if let Some(key) = keys.iter().find(|key| **key == exact) {
@@ -347,7 +347,7 @@ fn table_of(keys: &[String]) -> PricingTable {
 }
 
 #[test]
-fn lookup_prefers_exact_keys_then_unique_names() {
+fn lookup_prefers_exact_then_unique() {
     let keys: Vec<String> = ["a/m", "b/m", "r/x", "or/vendor/y", "v/vendor/y", "z/vendor/w", "p/"]
         .iter()
         .map(|key| key.to_string())
@@ -380,7 +380,7 @@ fn model_with_key(key: &str) -> ModelRef {
 
 proptest::proptest! {
     #[test]
-    fn lookup_agrees_with_a_scan_of_every_key(
+    fn lookup_agrees_with_key_scan(
         keys in proptest::collection::vec("[ab]{0,2}(/[ab]{0,2}){1,3}", 0..12),
         provider in "[ab/]{0,3}",
         name in "[ab/]{0,4}",

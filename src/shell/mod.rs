@@ -145,9 +145,9 @@ pub fn analyse_with_brush_parser(command: &str, context: &ShellContext) -> Analy
     analyse_with(command, context, walk::Front::BrushParser)
 }
 
-/// Like [`analyse`], also returning the file-system answers the analysis
-/// read, so that the caller's checks of the same paths, in the same instant,
-/// need no second system call.
+/// Like [`analyse`], also returning the file-system lookups the analysis
+/// made. The caller's checks of the same paths then need no second system
+/// call.
 pub(crate) fn analyse_keeping_lookups(command: &str, context: &ShellContext) -> (Analysis, CachedDisk) {
     let (analysis, disk) = walk_line(command, context, walk::Front::Fast);
     (analysis, disk.unwrap_or_default())
