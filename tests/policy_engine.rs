@@ -289,6 +289,23 @@ fn network_rules_match_host_or_url() {
 }
 
 #[test]
+fn host_rules_ignore_ports_and_brackets_match() {
+    let rules = "[ { pattern: api.example.com, decision: auto-approve }, { pattern: '\\[fe80::1\\]', decision: auto-approve } ]";
+    let plan = format!("permissions: {{ network_access: {{ default: deny, rules: {rules} }} }}");
+    let policy = policy("", &plan, &[]);
+    let cases = [
+        ("api.example.com:443", AutoApprove),
+        ("https://api.example.com:8443/v1", AutoApprove),
+        ("http://[fe80::1]:8080/", AutoApprove),
+        ("[fe80::1]:22", AutoApprove),
+        ("http://[fe80::2]/", Deny),
+    ];
+    for (target, decision) in cases {
+        assert_eq!(policy.evaluate(&action(NetworkAccess, None, target)).decision, decision, "{target}");
+    }
+}
+
+#[test]
 fn opaque_action_is_never_auto_approved() {
     let policy = policy("", "", &[]);
     let mut shell = action(ShellCommand, Some(Scope::InsideWorktree), "eval $CMD");

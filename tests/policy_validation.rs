@@ -130,6 +130,40 @@ fn invalid_patterns_are_reported() {
 }
 
 #[test]
+fn host_patterns_with_ports_are_reported() {
+    let port_help = |host: &str, pattern: &str| {
+        format!("write \"{host}\" for every port, or a URL pattern such as \"https://{pattern}/**\" for this one")
+    };
+    let cases = [
+        ("api.example.com:443", Some("host rules match the host without its port"), Some(port_help("api.example.com", "api.example.com:443"))),
+        ("*.corp.example:*", Some("host rules match the host without its port"), Some(port_help("*.corp.example", "*.corp.example:*"))),
+        ("\\\\[fe80::1\\\\]:8080", Some("host rules match the host without its port"), Some(port_help("\\[fe80::1\\]", "\\[fe80::1\\]:8080"))),
+        (
+            "fe80::1",
+            Some("an IPv6 address is compared in brackets"),
+            Some("write \"\\\\[fe80::1\\\\]\" (the brackets escaped, because [ ] is a glob class)".to_string()),
+        ),
+        ("\\\\[fe80::1\\\\]", None, None),
+        ("api.example.com", None, None),
+        ("https://api.example.com:443/**", None, None),
+    ];
+    for (pattern, message, help) in cases {
+        let text = format!("permissions:\n  network_access:\n    rules: {{ \"{pattern}\": deny }}\n");
+        let found = problems(&text);
+        let unquoted = pattern.replace("\\\\", "\\");
+        let expected: Vec<_> = message
+            .map(|message| {
+                let path = format!("permissions.network_access.rules.\"{pattern}\"");
+                let message = format!("invalid host pattern \"{unquoted}\": {message}");
+                diag(Some((3, 14)), &path, &message, help.as_deref())
+            })
+            .into_iter()
+            .collect();
+        assert_eq!(found, expected, "{pattern}");
+    }
+}
+
+#[test]
 fn incomplete_rules_are_reported() {
     let help = Some("write a rule as { pattern: \"**/.env\", decision: deny }");
     let text = "permissions:\n  mcp_tools:\n    rules:\n      - pattern: \"github_*\"\n      - decision: deny\n      - github_*\n";

@@ -357,8 +357,36 @@ fn network_glob(pattern: &str) -> Result<(bool, Glob), PatternError> {
             Some("to match paths, write a whole URL pattern such as \"https://github.com/org/**\""),
         ));
     }
+    if let Some(error) = port_error(pattern) {
+        return Err(error);
+    }
     let compiled = glob(pattern, false, true).map_err(|error| glob_error(pattern, &error))?;
     Ok((false, compiled))
+}
+
+/// Returns an error for a host pattern with a port, or an IPv6 address
+/// without brackets. The host taken from a target has no port and keeps
+/// its brackets, so such a rule could never match.
+fn port_error(pattern: &str) -> Option<PatternError> {
+    let bracketed = pattern.strip_prefix("\\[").or_else(|| pattern.strip_prefix('['));
+    let after_host = match bracketed {
+        Some(rest) => rest.find(']').and_then(|end| rest.get(end..)).unwrap_or_default(),
+        None => pattern,
+    };
+    match after_host.matches(':').count() {
+        0 => None,
+        1 => Some(PatternError::new(
+            format!("invalid host pattern \"{pattern}\": host rules match the host without its port"),
+            Some(&format!(
+                "write \"{}\" for every port, or a URL pattern such as \"https://{pattern}/**\" for this one",
+                pattern.rsplit_once(':').map_or(pattern, |(host, _)| host)
+            )),
+        )),
+        _ => Some(PatternError::new(
+            format!("invalid host pattern \"{pattern}\": an IPv6 address is compared in brackets"),
+            Some(&format!("write \"\\\\[{pattern}\\\\]\" (the brackets escaped, because [ ] is a glob class)")),
+        )),
+    }
 }
 
 fn name_glob(pattern: &str) -> Result<Glob, PatternError> {
