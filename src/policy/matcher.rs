@@ -7,7 +7,7 @@ use std::path::Path;
 use globset::{Candidate, Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::decision::{Action, Category};
-use crate::shell::{CommandPattern, SubCommand};
+use crate::shell::{CommandPattern, PreparedCommand, SubCommand};
 
 /// The rule id reported when a whole glob set fails to build, which no
 /// single rule causes.
@@ -152,9 +152,10 @@ impl CommandIndex {
         }
         positions.sort_unstable();
         positions.dedup();
+        let prepared = PreparedCommand::new(command);
         for position in positions {
             if let Some((pattern, id)) = self.patterns.get(position) {
-                if pattern.matches(command) {
+                if pattern.matches_prepared(&prepared) {
                     out.push(*id);
                 }
             }

@@ -65,7 +65,7 @@ mod words;
 use crate::paths::CachedDisk;
 use std::path::PathBuf;
 
-pub use pattern::{CommandPattern, ShellPatternError};
+pub use pattern::{CommandPattern, PreparedCommand, ShellPatternError};
 
 /// Where a command runs and what `~` and `$HOME` mean.
 #[derive(Debug, Clone, PartialEq)]

@@ -26,6 +26,7 @@
 //! NOTE: the value of any other flag, such as `-o FILE`, counts as an
 //! operand.
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -311,6 +312,23 @@ struct Shape {
     operands: Vec<String>,
 }
 
+/// A sub-command being matched against many patterns. Its argument shapes
+/// are computed on first use and then shared by every pattern.
+pub struct PreparedCommand<'c> {
+    command: &'c SubCommand,
+    /// The shape of the program's own arguments.
+    direct: OnceCell<Shape>,
+    /// The shape of the whole command line, for patterns that name a
+    /// program the sub-command runs under a wrapper.
+    wrapped: OnceCell<Shape>,
+}
+
+impl<'c> PreparedCommand<'c> {
+    pub fn new(command: &'c SubCommand) -> PreparedCommand<'c> {
+        PreparedCommand { command, direct: OnceCell::new(), wrapped: OnceCell::new() }
+    }
+}
+
 /// Global options that take a value and come before the subcommand, so
 /// `git -C dir push` still has `push` as its first operand.
 const GLOBAL_VALUE_OPTIONS: &[(&str, &[&str])] = &[
@@ -471,8 +489,16 @@ impl CommandPattern {
 
     /// Tells whether the sub-command matches; see the module documentation.
     pub fn matches(&self, command: &SubCommand) -> bool {
+        self.matches_prepared(&PreparedCommand::new(command))
+    }
+
+    /// Like [`CommandPattern::matches`], reusing the argument shapes that
+    /// earlier patterns computed for the same sub-command.
+    pub fn matches_prepared(&self, prepared: &PreparedCommand) -> bool {
+        let command = prepared.command;
         if self.program.is_match(&command.program) {
-            return self.matches_arguments(&command.program, &command.args);
+            let direct = prepared.direct.get_or_init(|| shape(&command.program, &command.args));
+            return self.matches_shape(direct);
         }
         let ran_under_wrapper = command.effects.iter().any(|effect| {
             matches!(effect, Effect::Runs { program } if program != &command.program && self.program.is_match(program))
@@ -480,13 +506,15 @@ impl CommandPattern {
         if !ran_under_wrapper {
             return false;
         }
-        let mut wrapped = vec![command.program.clone()];
-        wrapped.extend(command.args.iter().cloned());
-        self.matches_arguments("", &wrapped)
+        let wrapped = prepared.wrapped.get_or_init(|| {
+            let mut words = vec![command.program.clone()];
+            words.extend(command.args.iter().cloned());
+            shape("", &words)
+        });
+        self.matches_shape(wrapped)
     }
 
-    fn matches_arguments(&self, program: &str, args: &[String]) -> bool {
-        let shape = shape(program, args);
+    fn matches_shape(&self, shape: &Shape) -> bool {
         if !self.flags.is_subset(&shape.flags) {
             return false;
         }
