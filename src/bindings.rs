@@ -14,6 +14,13 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::{Rc, Weak};
 
+/// The addon's own allocations go to mimalloc rather than the C library's
+/// malloc. Shell analysis and decisions make many small, short-lived
+/// allocations, which it serves faster (BENCHMARKS.md has the figures).
+/// Node.js keeps its own allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Options for a new `Governor`.
 #[napi(object)]
 pub struct GovernorInit {

@@ -11,6 +11,10 @@ use fixtures::{ActionKind, NamedCommand, PolicySize, RequestKind, JOB_ID, SHELL_
 use mc_governance::events;
 use mc_governance::shell;
 
+/// The allocator the Node.js addon uses, so that these figures match it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Time limit of one benchmark, in seconds. Short because the machine is
 /// shared; divan still takes 100 samples unless the limit cuts it.
 const MAX_SECONDS: f64 = 0.6;
