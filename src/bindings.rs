@@ -299,8 +299,8 @@ impl Governor {
 /// action, else the outcome in brief as JSON text: the decision, the ids to
 /// reply with, its category, target, rule and reason, and any
 /// budget actions. The fastest way in: a handle and bytes cost less to pass
-/// than a job id and a string, and the brief outcome less to parse than the
-/// full one. The decision log keeps every action's verdict.
+/// than a job id and a string, and the brief outcome less to build and
+/// parse than the full one. The decision log is the same either way.
 #[napi(catch_unwind, ts_return_type = "string | null")]
 pub fn handle_line(
     #[napi(ts_arg_type = "number")] job_handle: Either<f64, Unknown>,
@@ -347,7 +347,7 @@ pub fn handle_line(
             return Err(invalid_arg(format!("unknown job handle {job_handle} (help: get one from jobHandle(jobId) of a live governor)")));
         };
         let mut core = borrow_core(&governor)?;
-        let outcome = core.handle_parsed(&handle.job_id, parsed).map_err(governor_error)?;
+        let outcome = core.handle_parsed_brief(&handle.job_id, parsed).map_err(governor_error)?;
         if !outcome.needs_action() {
             return Ok(None);
         }

@@ -10,7 +10,7 @@ use crate::diagnostic::{self, Diagnostic};
 use crate::events::{self, Event, EventError, PermissionRequest, ToolCall};
 use crate::log::{DecisionLog, DecisionRecord, Status};
 use crate::paths;
-use crate::policy::{CompiledPolicy, ConfigFile, JobSection, Verdict};
+use crate::policy::{CompiledPolicy, ConfigFile, JobSection, Judgement, Verdict};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -187,9 +187,8 @@ impl EventOutcome {
     }
 
     /// Returns the outcome in brief: what a caller needs to reply to the
-    /// request and log the decision, without the per-action verdicts, which
-    /// the decision log keeps. It serialises to about a third of the full
-    /// outcome.
+    /// request and log the decision, without the per-action verdicts. It
+    /// serialises to about a third of the full outcome.
     pub fn brief(&self) -> BriefOutcome<'_> {
         let permission = self.permission.as_ref();
         let deciding = permission.and_then(|outcome| outcome.actions.get(strictest_index(&outcome.actions)));
@@ -404,6 +403,18 @@ impl Governor {
 
     /// Like `handle_event`, for an event already parsed.
     pub fn handle_parsed(&mut self, job_id: &str, event: Event) -> Result<EventOutcome, GovernorError> {
+        self.handle_parsed_with(job_id, event, Detail::Full)
+    }
+
+    /// Like `handle_parsed`, for a caller that needs only
+    /// [`EventOutcome::brief`]: a decision's `actions` hold only the verdict
+    /// of the action that decided, so the others' reasons are never written.
+    /// The decision and the log are the same.
+    pub fn handle_parsed_brief(&mut self, job_id: &str, event: Event) -> Result<EventOutcome, GovernorError> {
+        self.handle_parsed_with(job_id, event, Detail::Brief)
+    }
+
+    fn handle_parsed_with(&mut self, job_id: &str, event: Event, detail: Detail) -> Result<EventOutcome, GovernorError> {
         if !self.jobs.contains_key(job_id) {
             return Err(GovernorError::UnknownJob { job_id: job_id.to_string() });
         }
@@ -416,7 +427,7 @@ impl Governor {
         match event {
             Event::Permission(request) => {
                 self.cost.attach_session(&request.session_id, job_id, None);
-                outcome.permission = Some(self.decide(job_id, &request)?);
+                outcome.permission = Some(self.decide_with(job_id, &request, detail)?);
             }
             Event::ToolCall(call) => {
                 if let Some(job) = self.jobs.get_mut(job_id) {
@@ -434,10 +445,14 @@ impl Governor {
 
     /// Decides a permission request and logs the decision.
     pub fn decide(&mut self, job_id: &str, request: &PermissionRequest) -> Result<PermissionOutcome, GovernorError> {
+        self.decide_with(job_id, request, Detail::Full)
+    }
+
+    fn decide_with(&mut self, job_id: &str, request: &PermissionRequest, detail: Detail) -> Result<PermissionOutcome, GovernorError> {
         let job = self.job(job_id)?;
         let tool_call = request.call_id.as_deref().and_then(|call_id| job.tool_calls.get(call_id));
         let actions = classify::classify(request, tool_call, &job.context);
-        let verdicts = evaluate_all(&job.policy, &actions);
+        let verdicts = evaluate_all(&job.policy, &actions, detail);
         let strictest = strictest_index(&verdicts);
         let target = verdicts.get(strictest).map(|verdict| verdict.target.clone()).unwrap_or_default();
 
@@ -553,7 +568,7 @@ pub fn explain_policy(
 
 fn explain_with(policy: &CompiledPolicy, context: &JobContext, request: &ExplainRequest) -> Result<Explanation, GovernorError> {
     let (actions, effects) = explain_actions(context, request)?;
-    let verdicts = evaluate_all(policy, &actions);
+    let verdicts = evaluate_all(policy, &actions, Detail::Full);
     let deciding = verdicts
         .get(strictest_index(&verdicts))
         .cloned()
@@ -608,33 +623,54 @@ fn describe_action(action: &Action) -> Vec<String> {
     lines
 }
 
-fn evaluate_all(policy: &CompiledPolicy, actions: &[Action]) -> Vec<ActionVerdict> {
-    actions
-        .iter()
-        .map(|action| {
-            let Verdict { decision, layer, rule, reason } = policy.evaluate(action);
-            ActionVerdict {
-                category: action.category,
-                scope: action.scope,
-                target: action.target.clone(),
-                decision,
-                layer: layer.as_str(),
-                rule,
-                reason,
-            }
-        })
-        .collect()
+/// How much of a decision to write out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// The verdict of every action.
+    Full,
+    /// The verdict of the deciding action only.
+    Brief,
+}
+
+/// Decides every action; `Brief` writes out the verdict of the deciding
+/// (strictest, first on a tie) action only.
+fn evaluate_all(policy: &CompiledPolicy, actions: &[Action], detail: Detail) -> Vec<ActionVerdict> {
+    let judgements: Vec<Judgement> = actions.iter().map(|action| policy.judge(action)).collect();
+    let write = |(action, judgement): (&Action, &Judgement)| {
+        let Verdict { decision, layer, rule, reason } = judgement.verdict(action);
+        ActionVerdict {
+            category: action.category,
+            scope: action.scope,
+            target: action.target.clone(),
+            decision,
+            layer: layer.as_str(),
+            rule,
+            reason,
+        }
+    };
+    match detail {
+        Detail::Full => actions.iter().zip(&judgements).map(write).collect(),
+        Detail::Brief => {
+            let strictest = strictest_of(judgements.iter().map(|judgement| judgement.decision));
+            actions.iter().zip(&judgements).nth(strictest).map(write).into_iter().collect()
+        }
+    }
 }
 
 /// Returns the index of the strictest verdict; the first one wins a tie.
 fn strictest_index(verdicts: &[ActionVerdict]) -> usize {
-    let mut best = 0;
-    for (index, verdict) in verdicts.iter().enumerate() {
-        if verdicts.get(best).is_some_and(|current| verdict.decision > current.decision) {
-            best = index;
+    strictest_of(verdicts.iter().map(|verdict| verdict.decision))
+}
+
+/// Returns the index of the strictest decision; the first one wins a tie.
+fn strictest_of(decisions: impl Iterator<Item = Decision>) -> usize {
+    let mut best: Option<(usize, Decision)> = None;
+    for (index, decision) in decisions.enumerate() {
+        if best.is_none_or(|(_, current)| decision > current) {
+            best = Some((index, decision));
         }
     }
-    best
+    best.map_or(0, |(index, _)| index)
 }
 
 /// Holds every request of a job that a budget paused, and denies every

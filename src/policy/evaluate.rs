@@ -14,21 +14,72 @@ impl CompiledPolicy {
     /// matching rules, and the strictest of those wins. An opaque action is
     /// raised to at least `ask-user`.
     pub fn evaluate(&self, action: &Action) -> Verdict {
-        let verdict = match self.category(action.category) {
+        self.judge(action).verdict(action)
+    }
+
+    /// Decides `action` as [`CompiledPolicy::evaluate`] does, without
+    /// writing the rule name and reason yet: a request of many actions
+    /// needs them only for the one that decides it.
+    pub fn judge(&self, action: &Action) -> Judgement<'_> {
+        let source = match self.category(action.category) {
             Some(compiled) => {
                 let ids = compiled.matcher.matching(action, &self.worktree);
                 match deciding_rule(compiled, &ids) {
-                    Some(rule) => rule_verdict(action, rule),
-                    None => default_verdict(action, compiled),
+                    Some(rule) => Source::Rule(rule),
+                    None => default_source(action, compiled),
                 }
             }
-            None => missing_category(action),
+            None => Source::Missing,
         };
-        clamp_opaque(action, verdict)
+        let decided = source.decision();
+        let decision = match (&action.opaque, decided) {
+            (Some(_), Decision::AutoApprove) => Decision::AskUser,
+            _ => decided,
+        };
+        Judgement { decision, source }
     }
 
     fn category(&self, category: Category) -> Option<&CompiledCategory> {
         self.categories.iter().find(|compiled| compiled.category == category)
+    }
+}
+
+/// The decision on one action and the setting that made it.
+#[derive(Debug, Clone, Copy)]
+pub struct Judgement<'p> {
+    /// The decision, raised to `ask-user` for an opaque action.
+    pub decision: Decision,
+    source: Source<'p>,
+}
+
+/// The setting that decided an action.
+#[derive(Debug, Clone, Copy)]
+enum Source<'p> {
+    Rule(&'p CompiledRule),
+    /// A scope default, with the scope's words for the reason.
+    Default(&'p Setting, &'static str),
+    Missing,
+}
+
+impl Source<'_> {
+    fn decision(&self) -> Decision {
+        match self {
+            Source::Rule(rule) => rule.decision,
+            Source::Default(setting, _) => setting.decision,
+            Source::Missing => Decision::AskUser,
+        }
+    }
+}
+
+impl Judgement<'_> {
+    /// Writes out the verdict, with the rule name and the reason.
+    pub fn verdict(&self, action: &Action) -> Verdict {
+        let verdict = match self.source {
+            Source::Rule(rule) => rule_verdict(action, rule),
+            Source::Default(setting, scope) => default_verdict(action, setting, scope),
+            Source::Missing => missing_category(action),
+        };
+        clamp_opaque(action, verdict)
     }
 }
 
@@ -63,15 +114,18 @@ fn rule_verdict(action: &Action, rule: &CompiledRule) -> Verdict {
     Verdict { decision: rule.decision, layer: rule.origin.layer, rule: rule.name.clone(), reason }
 }
 
-fn default_verdict(action: &Action, compiled: &CompiledCategory) -> Verdict {
-    let (setting, scope) = match &compiled.defaults {
+fn default_source<'p>(action: &Action, compiled: &'p CompiledCategory) -> Source<'p> {
+    match &compiled.defaults {
         Defaults::Scoped { inside, outside } => match action.scope {
-            Some(Scope::InsideWorktree) => (inside, " inside the worktree"),
+            Some(Scope::InsideWorktree) => Source::Default(inside, " inside the worktree"),
             // An unknown scope is treated as outside, the stricter side.
-            Some(Scope::OutsideWorktree) | None => (outside, " outside the worktree"),
+            Some(Scope::OutsideWorktree) | None => Source::Default(outside, " outside the worktree"),
         },
-        Defaults::Single(single) => (single, ""),
-    };
+        Defaults::Single(single) => Source::Default(single, ""),
+    }
+}
+
+fn default_verdict(action: &Action, setting: &Setting, scope: &str) -> Verdict {
     let reason = default_reason(action, setting, scope);
     Verdict { decision: setting.decision, layer: setting.origin.layer, rule: setting.name.clone(), reason }
 }

@@ -15,6 +15,7 @@ mod reader;
 mod sections;
 
 pub use compile::{check_config, CompiledPolicy};
+pub use evaluate::Judgement;
 pub use model::{
     ConfigFile, DefaultSection, JobSection, LayerName, Location, PolicyLayer, Rule, ScopedSection, TrustLevel, Verdict,
 };
