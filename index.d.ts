@@ -316,8 +316,8 @@ export interface GovernorInit {
  * action, else the outcome in brief as JSON text: the decision, the ids to
  * reply with, its category, target, rule and reason, and any
  * budget actions. The fastest way in: a handle and bytes cost less to pass
- * than a job id and a string, and the brief outcome less to parse than the
- * full one. The decision log keeps every action's verdict.
+ * than a job id and a string, and the brief outcome less to build and
+ * parse than the full one. The decision log is the same either way.
  */
 export declare function handleLine(jobHandle: number, line: Uint8Array | string): string | null
 
