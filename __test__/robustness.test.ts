@@ -103,8 +103,8 @@ describe('malformed events', () => {
   })
 
   it('holds commands the shell parser cannot bound', () => {
-    // Without a guard, the first aborts the process and the second takes minutes.
-    for (const command of ["cat <<'' ", `${'( '.repeat(40)}> l`]) {
+    // Without a guard, the first two abort the process and the last takes minutes.
+    for (const command of ["cat <<'' ", 'x=$(cat <<  EOF ', `${'( '.repeat(40)}> l`]) {
       const outcome = governor().handleEvent('job', asked({ permission: 'bash', patterns: [command], metadata: { command } }))
       expect(outcome.permission?.decision).toBe('ask-user')
       expect(outcome.permission?.reason).toMatch(/cannot parse command/)

@@ -67,8 +67,9 @@ impl<'c> Walker<'c> {
         }
     }
 
-    /// Ends the walk: the analysis, and what it read from the file system
-    /// (`None` if a `Site` still shares it, which a finished walk never does).
+    /// Ends the walk and returns the analysis with what it read from the
+    /// file system (`None` if a `Site` still shares that, which a finished
+    /// walk never does).
     pub fn finish(self) -> (Analysis, Option<CachedDisk>) {
         let disk = Rc::try_unwrap(self.fixed).ok().map(|fixed| fixed.disk);
         (self.analysis, disk)
@@ -477,7 +478,7 @@ pub(crate) fn beyond_parser(text: &str) -> Option<String> {
         return Some("the command contains a NUL byte".to_string());
     }
     if has_unusual_heredoc_tag(text) {
-        return Some("a here-document tag is not a plain word".to_string());
+        return Some("a here-document tag has a form the parser cannot read in bounded memory".to_string());
     }
     if has_huge_io_number(text) {
         return Some("a redirection names a file descriptor beyond the parser's range".to_string());
@@ -531,26 +532,40 @@ fn subscripted_expansions(text: &str) -> usize {
     count
 }
 
-/// Tells whether a `<<` or `<<-` (not `<<<`) is followed by a tag other
-/// than a plain word (letters, digits, `_`, `.`, `-`), bare, in quotes or
-/// after a backslash. Real scripts use tags like `EOF` and `'END'`, and
-/// brush-parser mishandles others: an empty tag (`<<'' `) or one such as
-/// `$[` followed by a tab makes its tokenizer allocate without end.
+/// Tells whether a here-document operator is followed by a tag other than
+/// a plain word (letters, digits, `_`, `.`, `-`), bare, in quotes or after
+/// a backslash, or by two or more blanks after a `$(`. Real scripts use
+/// tags like `EOF` and `'END'` after at most one blank, and brush-parser
+/// mishandles the rest: an empty tag (`<<'' `), one such as `$[` followed
+/// by a tab, or `$(<<  E ` make its tokenizer allocate without end.
+///
+/// The operator is the end of a run of `<`: two of them (`<<`, `<<-`), or
+/// any run but the three of a here-string (`<<<`). A backslash before the
+/// run makes its first `<` a plain character, so `\<<<` ends in `<<`.
 fn has_unusual_heredoc_tag(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut index = 0;
     while let Some(found) = text.get(index..).and_then(|rest| rest.find("<<")) {
-        let mut at = index + found + 2;
-        index = at;
-        if bytes.get(at) == Some(&b'<') {
-            index = at + 1;
+        let run_start = index + found;
+        let run_end = run_start + bytes.get(run_start..).unwrap_or_default().iter().take_while(|&&byte| byte == b'<').count();
+        index = run_end;
+        let backslashes = bytes.get(..run_start).unwrap_or_default().iter().rev().take_while(|&&byte| byte == b'\\').count();
+        let operator_length = (run_end - run_start) - backslashes % 2;
+        if operator_length < 2 || operator_length == 3 {
             continue;
         }
+
+        let mut at = run_end;
         if bytes.get(at) == Some(&b'-') {
             at += 1;
         }
+        let blanks_from = at;
         while bytes.get(at).is_some_and(|byte| matches!(byte, b' ' | b'\t')) {
             at += 1;
+        }
+        let in_substitution = text.get(..run_start).is_some_and(opens_command_substitution);
+        if at - blanks_from >= 2 && in_substitution {
+            return true;
         }
         let rest = bytes.get(at..).unwrap_or_default();
         let end = rest.iter().position(|byte| is_tag_end(*byte)).unwrap_or(rest.len());
@@ -559,6 +574,11 @@ fn has_unusual_heredoc_tag(text: &str) -> bool {
         }
     }
     false
+}
+
+/// Tells whether `text` has a `$(` that is not the `$((` of arithmetic.
+fn opens_command_substitution(text: &str) -> bool {
+    text.match_indices("$(").any(|(at, _)| text.as_bytes().get(at + 2) != Some(&b'('))
 }
 
 /// Tells whether a here-document tag is `WORD`, `'WORD'`, `"WORD"` or
