@@ -34,6 +34,18 @@ fn unusual_heredoc_tags_are_held() {
 }
 
 #[test]
+fn heredocs_without_a_body_are_held() {
+    // brush-parser loops without end when the input stops while some
+    // here-documents are pending. A here-document with no line after it
+    // has no body to read in any shell, so none of these is a real command.
+    let lines = ["cat <<EOF", "x <<E ", "$(cat <<E )", "a; b <<-END", "c \\<<< EOF"];
+    for line in lines {
+        let reasons = opaque_reasons(line);
+        assert_eq!(reasons, ["cannot parse command: a here-document has no body: no line follows its operator"], "line {line:?}");
+    }
+}
+
+#[test]
 fn unclosed_parentheses_are_held() {
     for count in [9, 26, 60] {
         let line = format!("{}> l", "(".repeat(count));
@@ -82,6 +94,7 @@ fn ordinary_heredocs_and_shifts_still_parse() {
         "cat <<EOF\nx\nEOF", "cat <<'EOF'\nx\nEOF", "cat <<-\"END_1\"\nx\nEND_1", "cat <<\\EOT\nx\nEOT", "cat <<< hi", "echo $((1<<2))", "echo $((1 << 2))", "(((( ls ))))",
         "((((((((true))))))))", "echo ${a}${b}${c}${d}${e}${f}", "echo ${a:-${b:-${c:-${d}}}}", "echo ${a[0]} ${b[@]}", "echo 2>&1 123456789> x",
         "cat <<< \"$x\"", "a \\\\<<< \"$x\"", "cat <<  EOF\nx\nEOF", "x=$(cat << EOF\nx\nEOF\n)", "echo $((1 <<  2))",
+        "(( x = 1 << 2 ))", "echo $(( (1 << 4) | 1 ))",
     ];
     for line in lines {
         let reasons = opaque_reasons(line);

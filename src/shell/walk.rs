@@ -477,8 +477,8 @@ pub(crate) fn beyond_parser(text: &str) -> Option<String> {
     if text.contains('\0') {
         return Some("the command contains a NUL byte".to_string());
     }
-    if has_unusual_heredoc_tag(text) {
-        return Some("a here-document tag has a form the parser cannot read in bounded memory".to_string());
+    if let Some(reason) = heredoc_problem(text) {
+        return Some(reason.to_string());
     }
     if has_huge_io_number(text) {
         return Some("a redirection names a file descriptor beyond the parser's range".to_string());
@@ -532,17 +532,22 @@ fn subscripted_expansions(text: &str) -> usize {
     count
 }
 
-/// Tells whether a here-document operator is followed by a tag other than
-/// a plain word (letters, digits, `_`, `.`, `-`), bare, in quotes or after
-/// a backslash, or by two or more blanks after a `$(`. Real scripts use
-/// tags like `EOF` and `'END'` after at most one blank, and brush-parser
-/// mishandles the rest: an empty tag (`<<'' `), one such as `$[` followed
-/// by a tab, or `$(<<  E ` make its tokenizer allocate without end.
+/// Returns why a here-document in `text` is beyond brush-parser 0.4, if
+/// one is. Its tokenizer allocates without end when the input ends while a
+/// here-document is pending in some states: after an empty tag (`<<'' `),
+/// a tag such as `$[` followed by a tab, or `$(<<  E `. So these are held:
+/// a here-document with no line after its operator, a tag other than a
+/// plain word (letters, digits, `_`, `.`, `-`; bare, quoted or after a
+/// backslash), and a tag after two or more blanks inside `$(`. Real scripts
+/// use tags like `EOF` and `'END'` after at most one blank, and a body.
 ///
 /// The operator is the end of a run of `<`: two of them (`<<`, `<<-`), or
 /// any run but the three of a here-string (`<<<`). A backslash before the
-/// run makes its first `<` a plain character, so `\<<<` ends in `<<`.
-fn has_unusual_heredoc_tag(text: &str) -> bool {
+/// run makes its first `<` a plain character, so `\<<<` ends in `<<`. A
+/// `<<` inside `((` is a shift.
+fn heredoc_problem(text: &str) -> Option<&'static str> {
+    const TAG: &str = "a here-document tag has a form the parser cannot read in bounded memory";
+    const NO_BODY: &str = "a here-document has no body: no line follows its operator";
     let bytes = text.as_bytes();
     let mut index = 0;
     while let Some(found) = text.get(index..).and_then(|rest| rest.find("<<")) {
@@ -551,7 +556,9 @@ fn has_unusual_heredoc_tag(text: &str) -> bool {
         index = run_end;
         let backslashes = bytes.get(..run_start).unwrap_or_default().iter().rev().take_while(|&&byte| byte == b'\\').count();
         let operator_length = (run_end - run_start) - backslashes % 2;
-        if operator_length < 2 || operator_length == 3 {
+        let before = text.get(..run_start).unwrap_or_default();
+        let in_arithmetic = before.matches("((").count() > before.matches("))").count();
+        if operator_length < 2 || operator_length == 3 || in_arithmetic {
             continue;
         }
 
@@ -563,17 +570,19 @@ fn has_unusual_heredoc_tag(text: &str) -> bool {
         while bytes.get(at).is_some_and(|byte| matches!(byte, b' ' | b'\t')) {
             at += 1;
         }
-        let in_substitution = text.get(..run_start).is_some_and(opens_command_substitution);
-        if at - blanks_from >= 2 && in_substitution {
-            return true;
+        if at - blanks_from >= 2 && opens_command_substitution(before) {
+            return Some(TAG);
         }
         let rest = bytes.get(at..).unwrap_or_default();
         let end = rest.iter().position(|byte| is_tag_end(*byte)).unwrap_or(rest.len());
         if !is_plain_tag(rest.get(..end).unwrap_or_default()) {
-            return true;
+            return Some(TAG);
+        }
+        if !rest.contains(&b'\n') {
+            return Some(NO_BODY);
         }
     }
-    false
+    None
 }
 
 /// Tells whether `text` has a `$(` that is not the `$((` of arithmetic.
