@@ -43,6 +43,13 @@ fn heredocs_without_a_body_are_held() {
         let reasons = opaque_reasons(line);
         assert_eq!(reasons, ["cannot parse command: a here-document has no body: no line follows its operator"], "line {line:?}");
     }
+    // A `((` that is escaped, quoted or around a command substitution does
+    // not make the `<<` a shift; the first was found by enumeration.
+    for line in ["$(\\((<< )", "'(('$(<< )", "$(( $(<< ) ))", "$(\\((<<\t)"] {
+        let reasons = opaque_reasons(line);
+        assert_eq!(reasons.len(), 1, "line {line:?}: {reasons:?}");
+        assert!(reasons[0].starts_with("cannot parse command: a here-document"), "line {line:?}: {reasons:?}");
+    }
 }
 
 #[test]

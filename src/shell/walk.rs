@@ -544,7 +544,7 @@ fn subscripted_expansions(text: &str) -> usize {
 /// The operator is the end of a run of `<`: two of them (`<<`, `<<-`), or
 /// any run but the three of a here-string (`<<<`). A backslash before the
 /// run makes its first `<` a plain character, so `\<<<` ends in `<<`. A
-/// `<<` inside `((` is a shift.
+/// `<<` inside `((` is a shift (see `is_arithmetic_shift`).
 fn heredoc_problem(text: &str) -> Option<&'static str> {
     const TAG: &str = "a here-document tag has a form the parser cannot read in bounded memory";
     const NO_BODY: &str = "a here-document has no body: no line follows its operator";
@@ -557,8 +557,7 @@ fn heredoc_problem(text: &str) -> Option<&'static str> {
         let backslashes = bytes.get(..run_start).unwrap_or_default().iter().rev().take_while(|&&byte| byte == b'\\').count();
         let operator_length = (run_end - run_start) - backslashes % 2;
         let before = text.get(..run_start).unwrap_or_default();
-        let in_arithmetic = before.matches("((").count() > before.matches("))").count();
-        if operator_length < 2 || operator_length == 3 || in_arithmetic {
+        if operator_length < 2 || operator_length == 3 || is_arithmetic_shift(text, before) {
             continue;
         }
 
@@ -583,6 +582,15 @@ fn heredoc_problem(text: &str) -> Option<&'static str> {
         }
     }
     None
+}
+
+/// Tells whether a `<<` after `before` in `text` is a shift inside `((`.
+/// Only lines with no quote, backslash, backtick or command substitution
+/// qualify: those could hide or fake a `((`, and the guard must not take a
+/// here-document for a shift.
+fn is_arithmetic_shift(text: &str, before: &str) -> bool {
+    let plain = !text.contains(['\'', '"', '\\', '`']) && !opens_command_substitution(text);
+    plain && before.matches("((").count() > before.matches("))").count()
 }
 
 /// Tells whether `text` has a `$(` that is not the `$((` of arithmetic.
