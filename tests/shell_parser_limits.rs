@@ -81,6 +81,34 @@ fn subscripted_expansions_are_held() {
 }
 
 #[test]
+fn subscripts_inside_arithmetic_or_extglob_are_held() {
+    // Found by fuzzing: the first took 70 ms, and each further `$[` in it
+    // doubled that. Two subscripts alone still parse.
+    let held = [
+        "$((@((@($[\"()\"${g[\"))\"${g[\"))\"\")",
+        "$((@((@(${g[\"))\"${g[\"))\"\")",
+        "echo $((${a[0]} + ${b[1]}))",
+        "ls @(${a[0]}|${b[0]})",
+    ];
+    for line in held {
+        let reasons = opaque_reasons(line);
+        assert_eq!(reasons.len(), 1, "line {line:?}");
+        assert!(reasons[0].contains("2 expansions with array subscripts"), "{reasons:?}");
+    }
+    assert!(opaque_reasons("echo ${a[0]} ${b[@]}").is_empty());
+}
+
+#[test]
+fn repeated_old_arithmetic_is_held() {
+    // Found by fuzzing: inside `$((@((@(`, twelve `$[` took 2 s.
+    let line = format!("$((@((@({}${{g\"))\"$[\"()\"${{g\"))\"\")", "$[".repeat(12));
+    let reasons = opaque_reasons(&line);
+    assert_eq!(reasons.len(), 1, "line {line:?}");
+    assert!(reasons[0].contains("13 arithmetic expansions in the obsolete $[ ] form"), "{reasons:?}");
+    assert!(opaque_reasons("echo $[1 + 2]").is_empty());
+}
+
+#[test]
 fn huge_io_numbers_are_held() {
     for line in ["echo hi 99999999999> build/x.txt", "cat 2147483648<in"] {
         let reasons = opaque_reasons(line);
