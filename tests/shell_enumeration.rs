@@ -9,6 +9,11 @@
 //! include every line that aborted brush-parser 0.4 without the guards in
 //! `shell::walk` (`<<'' `, `$(<<  `, ...). Set `MCG_ENUMERATE_TOKENS=5` for
 //! all 25,137,930 lines of up to five tokens, best with `--release`.
+//!
+//! A second, ignored test draws longer random lines of nested expansions
+//! and extended globs and prints the slowest: `cargo test --release --test
+//! shell_enumeration -- --ignored --nocapture`, with `MCG_RANDOM_LINES` and
+//! `MCG_RANDOM_SEED` to change how many and which.
 
 use mc_governance::shell::{analyse, ShellContext};
 use std::path::PathBuf;
@@ -59,4 +64,39 @@ fn short_lines_are_analysed_in_bounded_time() {
     }
     let expected: u64 = (1..=max_tokens).map(|length| (TOKENS.len() as u64).pow(length)).sum();
     assert_eq!(lines, expected);
+}
+
+/// Openers and closers whose nesting brush-parser's word parser is slowest
+/// on, for the random search.
+const NESTED_TOKENS: &[&str] = &[
+    "$((", "@(", "$[", "${g[", "${g", "\"", "\"))\"", "\"()\"", "(", ")", "$(", "`", " ", "]", "}", "[", "{", "((", "))", "'", "\\",
+    "<(", "+(", "*(", "!(", "?(", "$'", "=", "a", ":-", "#", "%", "/", "${#", "${!",
+];
+
+#[test]
+#[ignore = "a search, not a check: minutes in a release build"]
+fn random_nested_lines_stay_fast() {
+    let count: u64 = std::env::var("MCG_RANDOM_LINES").ok().and_then(|text| text.parse().ok()).unwrap_or(1_000_000);
+    let mut state: u64 = std::env::var("MCG_RANDOM_SEED").ok().and_then(|text| text.parse().ok()).unwrap_or(777);
+    let context = ShellContext { cwd: PathBuf::from("/w/job"), home: None, worktree: PathBuf::from("/w/job") };
+    let mut slowest = (Duration::ZERO, String::new());
+    for _ in 0..count {
+        // xorshift64: the same seed draws the same lines on every machine.
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let length = 1 + next() % 40;
+        let line: String = (0..length).map(|_| NESTED_TOKENS[usize::try_from(next() % NESTED_TOKENS.len() as u64).unwrap_or_default()]).collect();
+        let started = Instant::now();
+        std::hint::black_box(analyse(&line, &context));
+        let took = started.elapsed();
+        assert!(took < SLOW, "{line:?} took {took:?}");
+        if took > slowest.0 {
+            slowest = (took, line);
+        }
+    }
+    println!("slowest of {count} lines: {:?} for {:?}", slowest.0, slowest.1);
 }

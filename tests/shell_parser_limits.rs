@@ -63,6 +63,16 @@ fn unclosed_parentheses_are_held() {
 }
 
 #[test]
+fn unclosed_braces_are_held() {
+    // Found by a random search: 1.2 s in brush-parser's word parser.
+    let line = "%a%\\@(/#\"()\"{${g[$((${g($((#?(${g\"))\"\"))\"' ${g\"))\")$'\"()\"\"()\"*($($((!(${g'";
+    let reasons = opaque_reasons(line);
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(reasons[0].contains("6 unclosed braces"), "{reasons:?}");
+    assert!(opaque_reasons("find . -name '*.rs' -exec wc -l {} + && echo ${HOME} ${PWD}").is_empty());
+}
+
+#[test]
 fn subscripted_expansions_are_held() {
     // Found by fuzzing: the last took 6 s in brush-parser, and six unclosed
     // nested ones 17 s.
