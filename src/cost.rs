@@ -161,6 +161,9 @@ pub struct CostTracker {
     /// Scratch for `provider/model` keys, reused so that counting a
     /// message builds no key of its own.
     model_key: String,
+    /// Scratch for the job and plan ids of the message being counted.
+    job_key: String,
+    plan_key: String,
 }
 
 /// Projected seconds until a job's cap and its plan's cap at the job's
@@ -250,6 +253,8 @@ impl CostTracker {
             pricing,
             state: State::default(),
             model_key: String::new(),
+            job_key: String::new(),
+            plan_key: String::new(),
         }
     }
 
@@ -329,31 +334,46 @@ impl CostTracker {
     }
 
     fn apply(&mut self, change: &Change) -> Result<Vec<BudgetAction>, CostError> {
+        // The budget checks need `self` whole while the job and plan ids
+        // live in its maps, so the ids are copied. Buffers kept between calls
+        // take the copies, so that a message allocates none.
+        let mut job = std::mem::take(&mut self.job_key);
+        let mut plan = std::mem::take(&mut self.plan_key);
+        let result = self.apply_to(change, &mut job, &mut plan);
+        self.job_key = job;
+        self.plan_key = plan;
+        result
+    }
+
+    fn apply_to(&mut self, change: &Change, job: &mut String, plan: &mut String) -> Result<Vec<BudgetAction>, CostError> {
         let state = &mut self.state;
         let session = state
             .sessions
             .get_mut(&change.session_id)
             .ok_or_else(|| overflow(&change.session_id))?;
         update(&mut session.totals, change, &change.session_id)?;
-        let job = session.job.clone();
-        update(entry_mut(&mut state.jobs, &job)?, change, &job)?;
-        let plan = state.budgets.jobs.get(&job).and_then(|j| j.plan.clone());
-        if let Some(plan) = &plan {
+        job.clear();
+        job.push_str(&session.job);
+        update(entry_mut(&mut state.jobs, job)?, change, job)?;
+        plan.clear();
+        let job_plan = state.budgets.jobs.get(job.as_str()).and_then(|entry| entry.plan.as_deref());
+        let has_plan = job_plan.inspect(|id| plan.push_str(id)).is_some();
+        if has_plan {
             update(entry_mut(&mut state.plans, plan)?, change, plan)?;
         }
         update_models(&mut state.models, &mut self.model_key, change)?;
         if let Some(ms) = change.at_ms {
-            if let Some(totals) = state.jobs.get(&job) {
-                entry_mut(&mut state.job_rates, &job)?.push(ms, totals);
+            if let Some(totals) = state.jobs.get(job.as_str()) {
+                entry_mut(&mut state.job_rates, job)?.push(ms, totals);
             }
-            if let Some(plan) = &plan {
-                if let Some(totals) = state.plans.get(plan) {
+            if has_plan {
+                if let Some(totals) = state.plans.get(plan.as_str()) {
                     entry_mut(&mut state.plan_rates, plan)?.push(ms, totals);
                 }
             }
         }
-        let mut actions = self.check_job(&job);
-        if let Some(plan) = &plan {
+        let mut actions = self.check_job(job);
+        if has_plan {
             actions.extend(self.check_plan(plan));
         }
         Ok(actions)
@@ -683,7 +703,7 @@ impl CostTracker {
         let state: State = serde_json::from_value(body).map_err(|e| CostError::Snapshot {
             reason: e.to_string(),
         })?;
-        Ok(CostTracker { pricing, state, model_key: String::new() })
+        Ok(CostTracker { pricing, state, model_key: String::new(), job_key: String::new(), plan_key: String::new() })
     }
 }
 
