@@ -577,11 +577,17 @@ fn subscripted_expansions(text: &str) -> usize {
 /// The operator is the end of a run of `<`: two of them (`<<`, `<<-`), or
 /// any run but the three of a here-string (`<<<`). A backslash before the
 /// run makes its first `<` a plain character, so `\<<<` ends in `<<`. A
-/// `<<` inside `((` is a shift (see `is_arithmetic_shift`).
+/// `<<` inside `((` is a shift (see `ArithmeticShifts`).
 fn heredoc_problem(text: &str) -> Option<&'static str> {
     const TAG: &str = "a here-document tag has a form the parser cannot read in bounded memory";
     const NO_BODY: &str = "a here-document has no body: no line follows its operator";
     let bytes = text.as_bytes();
+    // What the checks below need of the whole line, read once: a line of
+    // 64 KiB can hold thousands of operators.
+    let first_substitution = first_command_substitution(text);
+    let shifts = ArithmeticShifts::of(text, first_substitution.is_some());
+    let last_newline = text.rfind('\n');
+
     let mut index = 0;
     while let Some(found) = text.get(index..).and_then(|rest| rest.find("<<")) {
         let run_start = index + found;
@@ -589,8 +595,7 @@ fn heredoc_problem(text: &str) -> Option<&'static str> {
         index = run_end;
         let backslashes = bytes.get(..run_start).unwrap_or_default().iter().rev().take_while(|&&byte| byte == b'\\').count();
         let operator_length = (run_end - run_start) - backslashes % 2;
-        let before = text.get(..run_start).unwrap_or_default();
-        if operator_length < 2 || operator_length == 3 || is_arithmetic_shift(text, before) {
+        if operator_length < 2 || operator_length == 3 || shifts.is_shift_at(run_start) {
             continue;
         }
 
@@ -602,7 +607,8 @@ fn heredoc_problem(text: &str) -> Option<&'static str> {
         while bytes.get(at).is_some_and(|byte| matches!(byte, b' ' | b'\t')) {
             at += 1;
         }
-        if at - blanks_from >= 2 && opens_command_substitution(before) {
+        let in_substitution = first_substitution.is_some_and(|opened| opened < run_start);
+        if at - blanks_from >= 2 && in_substitution {
             return Some(TAG);
         }
         let rest = bytes.get(at..).unwrap_or_default();
@@ -610,20 +616,38 @@ fn heredoc_problem(text: &str) -> Option<&'static str> {
         if !is_plain_tag(rest.get(..end).unwrap_or_default()) {
             return Some(TAG);
         }
-        if !rest.contains(&b'\n') {
+        if last_newline.is_none_or(|newline| newline < at) {
             return Some(NO_BODY);
         }
     }
     None
 }
 
-/// Tells whether a `<<` after `before` in `text` is a shift inside `((`.
-/// Only lines with no quote, backslash, backtick or command substitution
+/// Where a `<<` is a shift inside `((` rather than a here-document. Only
+/// lines with no quote, backslash, backtick or command substitution
 /// qualify: those could hide or fake a `((`, and the guard must not take a
 /// here-document for a shift.
-fn is_arithmetic_shift(text: &str, before: &str) -> bool {
-    let plain = !text.contains(['\'', '"', '\\', '`']) && !opens_command_substitution(text);
-    plain && before.matches("((").count() > before.matches("))").count()
+struct ArithmeticShifts {
+    /// Positions of `((` and of `))`, as `str::matches` finds them.
+    openings: Vec<usize>,
+    closings: Vec<usize>,
+}
+
+impl ArithmeticShifts {
+    fn of(text: &str, has_substitution: bool) -> ArithmeticShifts {
+        if has_substitution || text.contains(['\'', '"', '\\', '`']) {
+            return ArithmeticShifts { openings: Vec::new(), closings: Vec::new() };
+        }
+        let positions = |pattern: &str| text.match_indices(pattern).map(|(at, _)| at).collect();
+        ArithmeticShifts { openings: positions("(("), closings: positions("))") }
+    }
+
+    /// Tells whether the operator at `at` comes after more `((` than `))`.
+    fn is_shift_at(&self, at: usize) -> bool {
+        let opened = self.openings.partition_point(|&position| position < at);
+        let closed = self.closings.partition_point(|&position| position < at);
+        opened > closed
+    }
 }
 
 /// Tells whether `text` opens arithmetic (`((`, `$[`) or an extended glob
@@ -632,9 +656,9 @@ fn opens_arithmetic_or_extglob(text: &str) -> bool {
     ["((", "$[", "@(", "+(", "*(", "?(", "!("].iter().any(|opener| text.contains(opener))
 }
 
-/// Tells whether `text` has a `$(` that is not the `$((` of arithmetic.
-fn opens_command_substitution(text: &str) -> bool {
-    text.match_indices("$(").any(|(at, _)| text.as_bytes().get(at + 2) != Some(&b'('))
+/// Returns where the first `$(` that is not the `$((` of arithmetic starts.
+fn first_command_substitution(text: &str) -> Option<usize> {
+    text.match_indices("$(").map(|(at, _)| at).find(|at| text.as_bytes().get(at + 2) != Some(&b'('))
 }
 
 /// Tells whether a here-document tag is `WORD`, `'WORD'`, `"WORD"` or
