@@ -190,46 +190,48 @@ impl EventOutcome {
     /// request and log the decision, without the per-action verdicts. It
     /// serialises to about a third of the full outcome.
     pub fn brief(&self) -> BriefOutcome<'_> {
-        let permission = self.permission.as_ref();
-        let deciding = permission.and_then(|outcome| outcome.actions.get(strictest_index(&outcome.actions)));
-        BriefOutcome {
-            decision: permission.map(|outcome| outcome.decision),
-            permission_id: permission.map(|outcome| outcome.permission_id.as_str()),
-            session_id: permission.map(|outcome| outcome.session_id.as_str()),
-            permission: permission.map(|outcome| outcome.permission.as_str()),
-            category: permission.map(|outcome| outcome.category),
-            target: deciding.map(|verdict| verdict.target.as_str()),
-            rule: permission.map(|outcome| outcome.rule.as_str()),
-            reason: permission.map(|outcome| outcome.reason.as_str()),
-            budget_actions: &self.budget_actions,
-        }
+        let permission = self.permission.as_ref().map(|outcome| {
+            let deciding = outcome.actions.get(strictest_index(&outcome.actions));
+            BriefPermission {
+                decision: outcome.decision,
+                permission_id: &outcome.permission_id,
+                session_id: &outcome.session_id,
+                permission: &outcome.permission,
+                category: outcome.category,
+                target: deciding.map(|verdict| verdict.target.as_str()),
+                rule: &outcome.rule,
+                reason: &outcome.reason,
+            }
+        });
+        BriefOutcome { permission, budget_actions: &self.budget_actions }
     }
 }
 
-/// [`EventOutcome::brief`]: the permission fields are set when the event
+/// [`EventOutcome::brief`]: the permission fields are there when the event
 /// was a permission request; `budgetActions` is left out when empty.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BriefOutcome<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub decision: Option<Decision>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub permission_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub permission: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category: Option<Category>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub permission: Option<BriefPermission<'a>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub budget_actions: &'a [BudgetAction],
+}
+
+/// The decision on a permission request, in brief.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BriefPermission<'a> {
+    pub decision: Decision,
+    pub permission_id: &'a str,
+    pub session_id: &'a str,
+    pub permission: &'a str,
+    pub category: Category,
     /// The target of the strictest action, as the decision log records it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<&'a str>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub budget_actions: &'a [BudgetAction],
+    pub rule: &'a str,
+    pub reason: &'a str,
 }
 
 /// A hypothetical request for `explain`: exactly one field is set.
