@@ -94,13 +94,13 @@ fn subscripted_expansions_are_held() {
 fn subscripts_inside_arithmetic_or_extglob_are_held() {
     // Found by fuzzing: the first took 70 ms, and each further `$[` in it
     // doubled that. Two subscripts alone still parse.
-    let held = [
+    let nested_lines = [
         "$((@((@($[\"()\"${g[\"))\"${g[\"))\"\")",
         "$((@((@(${g[\"))\"${g[\"))\"\")",
         "echo $((${a[0]} + ${b[1]}))",
         "ls @(${a[0]}|${b[0]})",
     ];
-    for line in held {
+    for line in nested_lines {
         let reasons = opaque_reasons(line);
         assert_eq!(reasons.len(), 1, "line {line:?}");
         assert!(reasons[0].contains("2 expansions with array subscripts"), "{reasons:?}");

@@ -568,11 +568,12 @@ fn subscripted_expansions(text: &str) -> usize {
 /// Returns why a here-document in `text` is beyond brush-parser 0.4, if
 /// one is. Its tokenizer allocates without end when the input ends while a
 /// here-document is pending in some states: after an empty tag (`<<'' `),
-/// a tag such as `$[` followed by a tab, or `$(<<  E `. So these are held:
-/// a here-document with no line after its operator, a tag other than a
-/// plain word (letters, digits, `_`, `.`, `-`; bare, quoted or after a
-/// backslash), and a tag after two or more blanks inside `$(`. Real scripts
-/// use tags like `EOF` and `'END'` after at most one blank, and a body.
+/// a tag such as `$[` followed by a tab, or `$(<<  E `. So three forms are
+/// held. The first is a here-document with no line after its operator. The
+/// second is a tag other than a plain word of letters, digits, `_`, `.` and
+/// `-` (bare, quoted or after a backslash). The third is a tag after two or
+/// more blanks inside `$(`. Real scripts use tags like `EOF` and `'END'`
+/// after at most one blank, and a body.
 ///
 /// The operator is the end of a run of `<`: two of them (`<<`, `<<-`), or
 /// any run but the three of a here-string (`<<<`). A backslash before the
