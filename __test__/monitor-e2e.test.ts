@@ -1,7 +1,7 @@
 // End to end: a real `opencode serve` driven by the scripted model server,
 // governed by the Monitor with the built-in default policy.
 
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadAddon, type Governor } from '../monitor/src/addon.ts'
@@ -109,6 +109,13 @@ describe('monitor against opencode serve', () => {
     expect(install?.reply).toBeNull()
     expect(held.map((h) => [h.permissionId, h.cause])).toEqual([[install?.outcome.permissionId, 'ask-user']])
     expect(existsSync(join(worktree.dir, 'node_modules'))).toBe(false)
+  })
+
+  it("keeps OpenCode's unpacked files in its temporary HOME", () => {
+    // The binary unpacks a native library on each start and leaves it; in the
+    // system temp folder that added 5.5 MB per server, never removed.
+    const unpacked = readdirSync(join(opencode.home, 'tmp')).filter((name) => name.endsWith('.so'))
+    expect(unpacked.length).toBeGreaterThan(0)
   })
 
   it('reports no errors', () => {

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { opencodeConfig, opencodeEnv, type OpencodeOptions } from '../../monitor/src/harness/opencode-server.ts'
+import { opencodeConfig, opencodeEnv, prepareHome, type OpencodeOptions } from '../../monitor/src/harness/opencode-server.ts'
 
 const repoRoot = path.resolve(import.meta.dirname, '../..')
 const opencodeBin = path.join(repoRoot, 'node_modules/.bin/opencode')
@@ -32,7 +32,7 @@ export interface RestartableOpencode {
 
 export async function startRestartableOpencode(options: OpencodeOptions & { port: number }): Promise<RestartableOpencode> {
   const home = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mcg-e2e-home-')))
-  fs.writeFileSync(path.join(home, '.npmrc'), `registry=${OFFLINE_REGISTRY}\noffline=true\n`)
+  prepareHome(home, OFFLINE_REGISTRY)
   fs.writeFileSync(path.join(options.worktree, 'opencode.json'), JSON.stringify(opencodeConfig(options), null, 2))
   const url = `http://127.0.0.1:${options.port}`
   let child: ChildProcess | undefined

@@ -116,11 +116,24 @@ export function opencodeConfig(options: OpencodeOptions): object {
   }
 }
 
+/**
+ * Readies a temporary HOME for OpenCode: an offline `.npmrc`, and a `tmp`
+ * folder for `TMPDIR`. OpenCode's binary unpacks a 5.5 MB native library into
+ * the temp folder on each start and never removes it. Inside HOME, it goes
+ * when HOME does.
+ */
+export function prepareHome(home: string, registry = OFFLINE_REGISTRY): void {
+  fs.writeFileSync(path.join(home, '.npmrc'), `registry=${registry}\noffline=true\n`)
+  fs.mkdirSync(path.join(home, 'tmp'), { recursive: true })
+}
+
+/** The environment for OpenCode with a HOME that `prepareHome` readied. */
 export function opencodeEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     LANG: process.env.LANG ?? 'C.UTF-8',
     HOME: home,
+    TMPDIR: path.join(home, 'tmp'),
     XDG_CONFIG_HOME: path.join(home, '.config'),
     XDG_DATA_HOME: path.join(home, '.local/share'),
     XDG_CACHE_HOME: path.join(home, '.cache'),
@@ -144,7 +157,7 @@ export async function startOpencode(options: OpencodeOptions): Promise<OpencodeS
   // every config folder at start-up. Only user plugins need it, and there are
   // none here. So npm points at a closed loopback port and stays offline, the
   // install fails fast, and OpenCode logs a warning and carries on.
-  fs.writeFileSync(path.join(home, '.npmrc'), `registry=${OFFLINE_REGISTRY}\noffline=true\n`)
+  prepareHome(home)
   fs.writeFileSync(path.join(options.worktree, 'opencode.json'), JSON.stringify(opencodeConfig(options), null, 2))
   const port = options.port ?? 0
   // A server still on the port would respond to the readiness probe instead of ours.
