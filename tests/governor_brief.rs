@@ -2,14 +2,16 @@
 //! outcome and its decision log must equal those of `handle_parsed` on
 //! every request, including ties between actions and opaque commands.
 
+mod common;
+
+use common::TempFolder;
 use mc_governance::events::parse_event_text;
 use mc_governance::governor::{Governor, GovernorOptions, JobRegistration};
 use mc_governance::log::DecisionRecord;
 use mc_governance::policy::parse_config;
 use proptest::prelude::*;
 use serde_json::json;
-use std::path::PathBuf;
-use std::sync::LazyLock;
+use std::path::{Path, PathBuf};
 
 const PLAN: &str = "permissions:
   shell_command:
@@ -47,19 +49,21 @@ const PARTS: &[&str] = &[
 
 const JOINERS: &[&str] = &[" && ", "; ", " | ", " || "];
 
-static WORKTREE: LazyLock<PathBuf> = LazyLock::new(|| {
-    let worktree = std::env::temp_dir().join(format!("mcg-brief-{}", std::process::id())).join("job");
+/// A worktree with a `docs` folder, removed with the returned folder.
+fn worktree() -> (TempFolder, PathBuf) {
+    let folder = TempFolder::new("mcg-brief");
+    let worktree = folder.path.join("job");
     std::fs::create_dir_all(worktree.join("docs")).expect("create the test worktree");
-    std::fs::canonicalize(&worktree).expect("resolve the test worktree")
-});
+    (folder, worktree)
+}
 
-fn governor() -> Governor {
+fn governor(worktree: &Path) -> Governor {
     let mut governor = Governor::new(GovernorOptions::default());
     governor.register_plan("plan", parse_config(PLAN, "plan.yaml").expect("the plan parses")).expect("register the plan");
     let registration = JobRegistration {
         job_id: "job".into(),
         plan_id: Some("plan".into()),
-        worktree: WORKTREE.clone(),
+        worktree: worktree.to_path_buf(),
         home: Some(PathBuf::from("/home/agent")),
         ..JobRegistration::default()
     };
@@ -73,13 +77,13 @@ fn request_line(id: usize, permission: &str, patterns: &[&str], metadata: serde_
     format!("data: {}", json!({"type": "permission.asked", "properties": properties}))
 }
 
-fn lines_for(commands: &[String]) -> Vec<String> {
+fn lines_for(commands: &[String], worktree: &Path) -> Vec<String> {
     let mut lines: Vec<String> = commands
         .iter()
         .enumerate()
         .map(|(id, command)| request_line(id, "bash", &[command.as_str()], json!({ "command": command })))
         .collect();
-    let worktree = WORKTREE.to_string_lossy();
+    let worktree = worktree.to_string_lossy();
     let others = [
         ("edit", format!("{worktree}/src/a.ts")),
         ("edit", format!("{worktree}/.env")),
@@ -101,8 +105,8 @@ fn lines_for(commands: &[String]) -> Vec<String> {
 
 /// Feeds the lines through both paths and returns, per line, the two brief
 /// outcomes as JSON, then the two decision logs without their times.
-fn run_both(lines: &[String]) -> (Vec<(String, String)>, Vec<DecisionRecord>, Vec<DecisionRecord>) {
-    let (mut full, mut brief) = (governor(), governor());
+fn run_both(lines: &[String], worktree: &Path) -> (Vec<(String, String)>, Vec<DecisionRecord>, Vec<DecisionRecord>) {
+    let (mut full, mut brief) = (governor(worktree), governor(worktree));
     let mut outcomes = Vec::new();
     for line in lines {
         let from_full = full.handle_parsed("job", parse_event_text(line).expect("the line parses")).expect("full decides");
@@ -121,8 +125,9 @@ fn run_both(lines: &[String]) -> (Vec<(String, String)>, Vec<DecisionRecord>, Ve
 
 #[test]
 fn brief_and_full_agree_per_part() {
+    let (_folder, worktree) = worktree();
     let commands: Vec<String> = PARTS.iter().map(|part| part.to_string()).collect();
-    let (outcomes, full_log, brief_log) = run_both(&lines_for(&commands));
+    let (outcomes, full_log, brief_log) = run_both(&lines_for(&commands, &worktree), &worktree);
     for (full, brief) in &outcomes {
         assert_eq!(full, brief);
     }
@@ -135,7 +140,8 @@ fn brief_and_full_agree_per_part() {
 
 #[test]
 fn brief_keeps_only_the_deciding_verdict() {
-    let mut governor = governor();
+    let (_folder, worktree) = worktree();
+    let mut governor = governor(&worktree);
     let line = request_line(1, "bash", &["x"], json!({ "command": "ls -la src && echo hi > docs/a.md && rm -rf build" }));
     let outcome = governor.handle_parsed_brief("job", parse_event_text(&line).expect("the line parses")).expect("decides");
     let permission = outcome.permission.expect("a permission outcome");
@@ -144,13 +150,11 @@ fn brief_keeps_only_the_deciding_verdict() {
     assert_eq!(permission.actions[0].target, "rm -rf build");
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
-
-    #[test]
-    fn brief_and_full_agree_on_joined_commands(
-        picks in proptest::collection::vec((0..PARTS.len(), 0..JOINERS.len()), 1..6),
-    ) {
+#[test]
+fn brief_and_full_agree_on_joined_commands() {
+    let (_folder, worktree) = worktree();
+    let picks = proptest::collection::vec((0..PARTS.len(), 0..JOINERS.len()), 1..6);
+    proptest!(ProptestConfig::with_cases(64), |(picks in picks)| {
         let mut command = String::new();
         for (index, (part, joiner)) in picks.iter().enumerate() {
             if index > 0 {
@@ -158,10 +162,10 @@ proptest! {
             }
             command.push_str(PARTS[*part]);
         }
-        let (outcomes, full_log, brief_log) = run_both(&lines_for(&[command]));
+        let (outcomes, full_log, brief_log) = run_both(&lines_for(&[command], &worktree), &worktree);
         for (full, brief) in &outcomes {
             prop_assert_eq!(full, brief);
         }
         prop_assert_eq!(full_log, brief_log);
-    }
+    });
 }

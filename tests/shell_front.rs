@@ -6,21 +6,28 @@
 //! that they cross its edges. The `shell_front` fuzz target runs the same
 //! comparison for longer.
 
-use std::fs;
-use std::sync::LazyLock;
+mod common;
 
+use std::fs;
+
+use common::TempFolder;
 use mc_governance::shell::{analyse, analyse_with_brush_parser, ShellContext};
 use proptest::prelude::*;
 
 /// A worktree with folders, a file and links in and out, so that path
-/// effects go through symlink resolution.
-static CONTEXT: LazyLock<ShellContext> = LazyLock::new(|| {
-    let root = std::env::temp_dir().join(format!("mcg-shell-front-{}", std::process::id()));
-    let worktree = root.join("job");
+/// effects go through symlink resolution. The folder goes when this does.
+struct Sandbox {
+    _folder: TempFolder,
+    context: ShellContext,
+}
+
+fn sandbox() -> Sandbox {
+    let folder = TempFolder::new("mcg-shell-front");
+    let worktree = folder.path.join("job");
     for dir in ["src/app", "build", "config"] {
         fs::create_dir_all(worktree.join(dir)).unwrap();
     }
-    fs::create_dir_all(root.join("outside")).unwrap();
+    fs::create_dir_all(folder.path.join("outside")).unwrap();
     fs::write(worktree.join("package.json"), "{}").unwrap();
     let links = [
         ("link-out", "../outside"),
@@ -28,24 +35,25 @@ static CONTEXT: LazyLock<ShellContext> = LazyLock::new(|| {
         ("loop", "loop"),
     ];
     for (link, target) in links {
-        let _ = std::os::unix::fs::symlink(target, worktree.join(link));
+        std::os::unix::fs::symlink(target, worktree.join(link)).unwrap();
     }
-    let worktree = fs::canonicalize(worktree).unwrap();
-    ShellContext {
+    let context = ShellContext {
         cwd: worktree.clone(),
-        home: Some(root.join("home")),
+        home: Some(folder.path.join("home")),
         worktree,
-    }
-});
+    };
+    Sandbox { _folder: folder, context }
+}
 
-fn assert_same(line: &str) {
-    let fast = analyse(line, &CONTEXT);
-    let reference = analyse_with_brush_parser(line, &CONTEXT);
+fn assert_same(context: &ShellContext, line: &str) {
+    let fast = analyse(line, context);
+    let reference = analyse_with_brush_parser(line, context);
     assert_eq!(fast, reference, "the analyses of {line:?} differ");
 }
 
 #[test]
 fn fixed_lines_analyse_alike() {
+    let sandbox = sandbox();
     let lines = [
         "ls -la src/",
         "mkdir -p build && echo hi > build/x.txt; ls | wc -l && git status --short | head -n 20",
@@ -70,12 +78,13 @@ fn fixed_lines_analyse_alike() {
         "tar -C build -xf a.tar",
     ];
     for line in lines {
-        assert_same(line);
+        assert_same(&sandbox.context, line);
     }
 }
 
 #[test]
 fn policy_case_commands_analyse_alike() {
+    let sandbox = sandbox();
     let text = fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/fixtures/policy-cases.json"
@@ -90,7 +99,7 @@ fn policy_case_commands_analyse_alike() {
         .collect();
     assert!(commands.len() > 10, "the policy cases hold shell commands");
     for command in commands {
-        assert_same(command);
+        assert_same(&sandbox.context, command);
     }
 }
 
@@ -205,33 +214,42 @@ fn apply(text: &str, edit: &Edit) -> String {
     chars.into_iter().collect()
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+fn generated_cases() -> ProptestConfig {
+    ProptestConfig { cases: 512, ..ProptestConfig::default() }
+}
 
-    #[test]
-    fn subset_lines_analyse_alike(text in line()) {
-        let fast = analyse(&text, &CONTEXT);
-        let reference = analyse_with_brush_parser(&text, &CONTEXT);
+#[test]
+fn subset_lines_analyse_alike() {
+    let sandbox = sandbox();
+    proptest!(generated_cases(), |(text in line())| {
+        let fast = analyse(&text, &sandbox.context);
+        let reference = analyse_with_brush_parser(&text, &sandbox.context);
         prop_assert_eq!(fast, reference, "line {:?}", text);
-    }
+    });
+}
 
-    #[test]
-    fn perturbed_lines_analyse_alike(text in line(), edits in prop::collection::vec(edit(), 1..4)) {
+#[test]
+fn perturbed_lines_analyse_alike() {
+    let sandbox = sandbox();
+    proptest!(generated_cases(), |(text in line(), edits in prop::collection::vec(edit(), 1..4))| {
         let mut text = text;
         for edit in &edits {
             text = apply(&text, edit);
         }
-        let fast = analyse(&text, &CONTEXT);
-        let reference = analyse_with_brush_parser(&text, &CONTEXT);
+        let fast = analyse(&text, &sandbox.context);
+        let reference = analyse_with_brush_parser(&text, &sandbox.context);
         prop_assert_eq!(fast, reference, "line {:?}", text);
-    }
+    });
+}
 
-    #[test]
-    fn nested_shell_strings_analyse_alike(inner in line(), quote in prop::sample::select(vec!['\'', '"'])) {
+#[test]
+fn nested_shell_strings_analyse_alike() {
+    let sandbox = sandbox();
+    proptest!(generated_cases(), |(inner in line(), quote in prop::sample::select(vec!['\'', '"']))| {
         let inner = inner.replace(quote, "");
         let text = format!("bash -c {quote}{inner}{quote} && sh -c {quote}{inner}{quote}");
-        let fast = analyse(&text, &CONTEXT);
-        let reference = analyse_with_brush_parser(&text, &CONTEXT);
+        let fast = analyse(&text, &sandbox.context);
+        let reference = analyse_with_brush_parser(&text, &sandbox.context);
         prop_assert_eq!(fast, reference, "line {:?}", text);
-    }
+    });
 }
