@@ -162,6 +162,11 @@ describe('handleLine errors', () => {
       [[handle, null], /invalid event line: got null/],
       [[handle, { type: 'session.status' }], /invalid event line: got an object/],
       [[handle], /invalid event line: got undefined/],
+      [[handle, new Uint16Array(4)], /invalid event line: got a Uint16Array \(help: pass the SSE line as a Uint8Array/],
+      [[handle, new Int8Array(4)], /invalid event line: got an Int8Array/],
+      [[handle, new Uint8ClampedArray(4)], /invalid event line: got a Uint8ClampedArray/],
+      [[handle, new ArrayBuffer(4)], /invalid event line: got an object/],
+      [[handle, new DataView(new ArrayBuffer(4))], /invalid event line: got an object/],
     ]
     for (const [args, expected] of cases) expect(() => call(...args)).toThrow(expected)
     expect(governor.decisionLog('job').entries).toHaveLength(0)
@@ -188,5 +193,16 @@ describe('handleLine errors', () => {
 
   it('returns null for events that need no action', () => {
     expect(handleLine(handle, 'data: {"type":"session.status","properties":{"sessionID":"ses_1"}}')).toBeNull()
+  })
+
+  it('reads any Uint8Array, including views into a larger or shared buffer', () => {
+    const line = 'data: {"type":"session.status","properties":{"sessionID":"ses_1"}}'
+    const bytes = new TextEncoder().encode(`xx${line}yy`)
+    const shared = new Uint8Array(new SharedArrayBuffer(bytes.length))
+    shared.set(bytes)
+    for (const whole of [bytes, shared]) expect(handleLine(handle, whole.subarray(2, whole.length - 2))).toBeNull()
+    // The same offsets one byte off leave JSON that does not parse.
+    expect(() => handleLine(handle, bytes.subarray(3, bytes.length - 2))).toThrow(/not valid JSON/)
+    expect(() => handleLine(handle, new Uint8Array(0))).toThrow(/not valid JSON/)
   })
 })

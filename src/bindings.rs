@@ -304,7 +304,7 @@ impl Governor {
 #[napi(catch_unwind, ts_return_type = "string | null")]
 pub fn handle_line(
     #[napi(ts_arg_type = "number")] job_handle: Either<f64, Unknown>,
-    #[napi(ts_arg_type = "Uint8Array | string")] line: Either3<&[u8], String, Unknown>,
+    #[napi(ts_arg_type = "Uint8Array | string")] line: Unknown,
 ) -> Result<Option<String>> {
     // Any other type is caught here, so that the error can name it and
     // the fix rather than list napi's types.
@@ -316,15 +316,7 @@ pub fn handle_line(
             return Err(invalid_arg(format!("invalid job handle: got {kind} (help: {help})")));
         }
     };
-    let line = match line {
-        Either3::A(bytes) => Either::A(bytes),
-        Either3::B(text) => Either::B(text),
-        Either3::C(other) => {
-            let kind = type_name(&other);
-            let help = "pass the SSE line as a Uint8Array of UTF-8 bytes or as a string";
-            return Err(invalid_arg(format!("invalid event line: got {kind} (help: {help})")));
-        }
-    };
+    let line = line_of(&line)?;
     // Taken as a float, because napi's u32 conversion truncates: 1.5 or -1
     // would name another job.
     let whole = job_handle.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&job_handle);
@@ -441,6 +433,66 @@ fn governor_error(error: GovernorError) -> Error {
 }
 
 /// Returns the JavaScript type of a value with its article, for errors.
+/// Reads `handleLine`'s line argument: the bytes of a Uint8Array (a Node.js
+/// Buffer is one), borrowed, or the text of a string, copied. Anything else
+/// is an error naming what came instead.
+///
+/// The bytes are read through Node-API directly: napi-rs's `&[u8]` argument
+/// tracks each borrow in a global table, which cost more per call than
+/// reading a short event (BENCHMARKS.md has the figures).
+fn line_of<'a>(line: &Unknown<'a>) -> Result<Either<&'a [u8], String>> {
+    let (env, value) = (line.value().env, line.raw());
+    let mut is_typed_array = false;
+    // SAFETY: `env` and `value` come from napi-rs for this call.
+    check_status!(unsafe { sys::napi_is_typedarray(env, value, &mut is_typed_array) })?;
+    if !is_typed_array {
+        return match line.get_type()? {
+            // SAFETY: the value was just found to be a string.
+            ValueType::String => Ok(Either::B(unsafe { line.cast::<String>() }?)),
+            _ => Err(invalid_line(type_name(line))),
+        };
+    }
+
+    let (mut kind, mut length, mut data) = (0, 0usize, std::ptr::null_mut());
+    let (arraybuffer, byte_offset) = (std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: as above; the last two outputs may be null, as Node-API allows.
+    check_status!(unsafe { sys::napi_get_typedarray_info(env, value, &mut kind, &mut length, &mut data, arraybuffer, byte_offset) })?;
+    if kind != sys::TypedarrayType::uint8_array {
+        return Err(invalid_line(typed_array_name(kind)));
+    }
+    if length == 0 || data.is_null() {
+        return Ok(Either::A(&[]));
+    }
+    // SAFETY: Node-API gives the start and byte length of the array's
+    // memory. It stays in place and unchanged until this synchronous call
+    // returns, because only JavaScript could move, detach or resize it, and
+    // none runs before then. A SharedArrayBuffer written by a worker at the
+    // same time is the exception, as it is for napi-rs's own `&[u8]`.
+    Ok(Either::A(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), length) }))
+}
+
+fn invalid_line(kind: &str) -> Error {
+    let help = "pass the SSE line as a Uint8Array of UTF-8 bytes or as a string";
+    invalid_arg(format!("invalid event line: got {kind} (help: {help})"))
+}
+
+fn typed_array_name(kind: sys::napi_typedarray_type) -> &'static str {
+    use sys::TypedarrayType as Kind;
+    match kind {
+        Kind::int8_array => "an Int8Array",
+        Kind::uint8_clamped_array => "a Uint8ClampedArray",
+        Kind::int16_array => "an Int16Array",
+        Kind::uint16_array => "a Uint16Array",
+        Kind::int32_array => "an Int32Array",
+        Kind::uint32_array => "a Uint32Array",
+        Kind::float32_array => "a Float32Array",
+        Kind::float64_array => "a Float64Array",
+        Kind::bigint64_array => "a BigInt64Array",
+        Kind::biguint64_array => "a BigUint64Array",
+        _ => "a typed array other than Uint8Array",
+    }
+}
+
 fn type_name(value: &Unknown) -> &'static str {
     match value.get_type() {
         Ok(ValueType::Undefined) => "undefined",
