@@ -103,8 +103,11 @@ describe('malformed events', () => {
   })
 
   it('holds commands the shell parser cannot bound', () => {
-    // Without a guard, the first two abort the process and the last takes minutes.
-    for (const command of ["cat <<'' ", 'x=$(cat <<  EOF ', `${'( '.repeat(40)}> l`]) {
+    // Without a guard, the first two and the last two abort the process
+    // (the last two by overflowing the stack) and the middle one takes minutes.
+    const nested = (open: string, close: string) => `${open.repeat(1500)}ls${close.repeat(1500)}`
+    const commands = ["cat <<'' ", 'x=$(cat <<  EOF ', `${'( '.repeat(40)}> l`, nested('{ ', '; }'), nested('if true; then ', '; fi')]
+    for (const command of commands) {
       const outcome = governor().handleEvent('job', asked({ permission: 'bash', patterns: [command], metadata: { command } }))
       expect(outcome.permission?.decision).toBe('ask-user')
       expect(outcome.permission?.reason).toMatch(/cannot parse command/)

@@ -134,6 +134,38 @@ fn nul_bytes_are_held() {
 }
 
 #[test]
+fn deep_nesting_is_held() {
+    // At 1,500 levels each of these overflowed the stack inside
+    // brush-parser, which aborts the process; at 100, nested `case` took a
+    // second. Found by a hand-written attack, not by fuzzing, whose inputs
+    // stayed far shorter.
+    // The last nest, which brush-parser cannot parse at any depth, checks
+    // that a `case` pattern's `)` does not take a level off.
+    let nests: [(&str, &str); 7] = [
+        ("{ ", "; }"), ("if true; then ", "; fi"), ("case a in a) ", " ;; esac"), ("while true; do ", "; done"),
+        ("(ls;", ")"), ("f() { ", "; }"), ("( case a in a) ", " ;; esac )"),
+    ];
+    for (open, close) in nests {
+        for depth in [17, 100, 1500, 5000] {
+            let line = format!("{}rm -rf /etc{}", open.repeat(depth), close.repeat(depth));
+            let reasons = opaque_reasons(&line);
+            assert_eq!(reasons.len(), 1, "{open:?} x {depth}: {reasons:?}");
+            assert!(reasons[0].contains("nested") && reasons[0].contains("levels deep"), "{open:?} x {depth}: {reasons:?}");
+        }
+        if open.starts_with("( case") {
+            continue;
+        }
+        let line = format!("{}rm -rf /etc{}", open.repeat(8), close.repeat(8));
+        let analysis = analyse(&line, &context());
+        assert!(analysis.opaque.iter().all(|reason| !reason.contains("levels deep")), "{open:?} x 8: {:?}", analysis.opaque);
+        assert!(analysis.sub_commands.iter().any(|command| command.program == "rm"), "{open:?} x 8 hides the rm");
+    }
+    // Sequences are not nesting.
+    let sequence = "{ ls; }; ".repeat(200) + &"if true; then ls; fi; ".repeat(200);
+    assert!(opaque_reasons(&sequence).is_empty());
+}
+
+#[test]
 fn ordinary_heredocs_and_shifts_still_parse() {
     let lines = [
         "cat <<EOF\nx\nEOF", "cat <<'EOF'\nx\nEOF", "cat <<-\"END_1\"\nx\nEND_1", "cat <<\\EOT\nx\nEOT", "cat <<< hi", "echo $((1<<2))", "echo $((1 << 2))", "(((( ls ))))",

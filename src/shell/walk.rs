@@ -473,6 +473,14 @@ const MAX_SUBSCRIPTED_EXPANSIONS_NESTED: usize = 1;
 /// take 2 s on a slow machine.
 const MAX_OLD_ARITHMETIC: usize = 1;
 
+/// Deepest nesting of compound commands and parentheses handed to
+/// brush-parser. Its parser recurses through several frames per level:
+/// about 1,500 nested `{`, `if`, `case`, `while` or `(` overflow the main
+/// thread's stack, which aborts the process, and a worker thread's far
+/// sooner. Time grows faster than the depth too: 100 nested `case` take a
+/// second. Real commands nest a few levels.
+const MAX_NESTING: usize = 16;
+
 /// Returns why brush-parser 0.4 must not see `text`, if it must not.
 ///
 /// - Some here-documents (no body, an empty tag such as `<<'' `, `$[`
@@ -480,6 +488,7 @@ const MAX_OLD_ARITHMETIC: usize = 1;
 ///   aborts, which a panic guard cannot catch. Only plain-word tags pass.
 /// - Unclosed `(` make it backtrack exponentially, and so do several
 ///   expansions with array subscripts or `$[`, and unclosed `{`.
+/// - Deep nesting overflows its stack (see [`MAX_NESTING`]).
 /// - An IO number past `i32::MAX` makes it panic.
 /// - A NUL byte ends the command for a real shell, not for the parser.
 ///
@@ -528,7 +537,41 @@ pub(crate) fn beyond_parser(text: &str) -> Option<String> {
     if unclosed > MAX_UNCLOSED_BRACES {
         return Some(format!("{unclosed} unclosed braces, more than the {MAX_UNCLOSED_BRACES} the parser handles in bounded time"));
     }
+    let depth = nesting_depth(text);
+    if depth > MAX_NESTING {
+        return Some(format!("compound commands nested {depth} levels deep, more than the {MAX_NESTING} the parser handles safely"));
+    }
     None
+}
+
+/// Returns the deepest nesting in `text` of the words that open and close
+/// compound commands (`{` and `}`, `if` and `fi`, `case` and `esac`,
+/// `while`, `until`, `for` or `select` and `done`) plus that of `(` and
+/// `)`. Quoting is ignored, and a closer with nothing open counts for
+/// nothing, so a `case` pattern's `)` cannot hide a level it did not open.
+/// Words are split at blanks and at `;`, `&`, `|`, `<`, `>`, `(` and `)`.
+fn nesting_depth(text: &str) -> usize {
+    let (mut keywords, mut parentheses, mut deepest) = (0usize, 0usize, 0usize);
+    let is_separator = |c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '<' | '>' | '(' | ')');
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| !c.is_whitespace()) {
+        rest = &rest[start..];
+        let length = match rest.find(is_separator) {
+            Some(0) => rest.chars().next().map_or(1, char::len_utf8),
+            Some(length) => length,
+            None => rest.len(),
+        };
+        match &rest[..length] {
+            "(" => parentheses += 1,
+            ")" => parentheses = parentheses.saturating_sub(1),
+            "{" | "if" | "case" | "while" | "until" | "for" | "select" => keywords += 1,
+            "}" | "fi" | "esac" | "done" => keywords = keywords.saturating_sub(1),
+            _ => {}
+        }
+        deepest = deepest.max(keywords + parentheses);
+        rest = &rest[length..];
+    }
+    deepest
 }
 
 /// Tells whether ten or more digits run straight into `<` or `>`: an IO
