@@ -2,6 +2,7 @@
 //! `timeout`, `xargs`, ...), nested shells and directory changes, then the
 //! program's own effects from `programs`.
 
+use super::arithmetic;
 use super::options::{parse_options, OptionSpec};
 use super::programs::{self, Site};
 use super::walk::{Place, Walker};
@@ -54,6 +55,24 @@ const LOADER_VARIABLES: &[&str] = &[
     "PAGER",
     "SHELLOPTS",
     "BASHOPTS",
+    // Commands that a program runs: bash's trace prompt under `set -x`,
+    // `less`'s input filters, `man`'s pager, askpass helpers.
+    "PS4",
+    "LESSOPEN",
+    "LESSCLOSE",
+    "MANPAGER",
+    "MANOPT",
+    "BROWSER",
+    "SSH_ASKPASS",
+    "SUDO_ASKPASS",
+    // Options read from the environment, which can name programs to run
+    // (`tar --to-command`) or code to load into the JVM or .NET.
+    "TAR_OPTIONS",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "JDK_JAVA_OPTIONS",
+    "DOTNET_STARTUP_HOOKS",
+    "RUSTC_WRAPPER",
 ];
 
 /// Directories whose programs are taken to be the system's own, so
@@ -83,6 +102,11 @@ pub(crate) fn is_loader_variable(name: &str) -> bool {
         || base.starts_with("GIT_")
         || base == "CDPATH"
         || base.to_ascii_lowercase().ends_with("_proxy")
+        // Package managers read their whole config from the environment:
+        // registry, scripts shell, index URL, build wrappers and runners.
+        || ["npm_config_", "yarn_", "pnpm_config_", "pip_", "uv_", "cargo_"]
+            .iter()
+            .any(|prefix| base.to_ascii_lowercase().starts_with(prefix))
 }
 
 /// A sub-command being assembled while wrappers are removed.
@@ -175,6 +199,9 @@ fn assignment_effect(name: &str, effects: &mut Vec<Effect>) {
             reason: format!("sets `{name}`, which changes what programs load or run"),
         });
     }
+    if let Some(reason) = arithmetic::hidden_in_assignment(name) {
+        effects.push(Effect::Opaque { reason });
+    }
 }
 
 /// `X=1` with no command sets a shell variable for the rest of the line;
@@ -204,6 +231,9 @@ fn finish(
     args: &[Word],
 ) {
     let mut effects = draft.effects;
+    if let Some(reason) = arithmetic::hidden_in_builtin(program, args) {
+        effects.push(Effect::Opaque { reason });
+    }
     if !program.is_empty()
         && !effects
             .iter()

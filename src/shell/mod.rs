@@ -52,6 +52,7 @@
 //! globs; see its documentation for the matching rules.
 
 mod archive;
+mod arithmetic;
 mod command;
 mod front;
 mod network;

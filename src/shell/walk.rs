@@ -12,6 +12,7 @@ use brush_parser::ast::{
 };
 use brush_parser::{Parser, ParserOptions};
 
+use super::arithmetic;
 use super::command::{self, Invocation};
 use super::programs::{path_effect, Fixed};
 use super::words::{self, Word};
@@ -170,6 +171,8 @@ impl<'c> Walker<'c> {
                     self.analysis
                         .opaque
                         .push(format!("command substitution inside `[[ {text} ]]`"));
+                } else if let Some(reason) = arithmetic::hidden_in_test(&text) {
+                    self.analysis.opaque.push(reason);
                 }
             }
         }
@@ -238,6 +241,10 @@ impl<'c> Walker<'c> {
             self.analysis
                 .opaque
                 .push(format!("command substitution inside `(( {expr} ))`"));
+        } else if let Some(reason) = arithmetic::hidden_in_arithmetic(expr) {
+            // This also holds `( ( rm -rf x ) )`, two subshells in bash,
+            // which brush-parser reads as arithmetic.
+            self.analysis.opaque.push(reason);
         }
     }
 

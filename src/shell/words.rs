@@ -8,6 +8,7 @@ use brush_parser::word::{
 };
 use brush_parser::ParserOptions;
 
+use super::arithmetic;
 use super::front::{is_double_quoted, is_plain, is_single_quoted};
 
 /// One word after static expansion.
@@ -192,6 +193,7 @@ impl Expansion<'_> {
             WordPiece::ArithmeticExpression(_) => {
                 self.word.known = false;
                 self.flag_hidden_substitution(source);
+                self.flag_hidden_arithmetic(source);
             }
         }
     }
@@ -213,7 +215,16 @@ impl Expansion<'_> {
             _ => {
                 self.word.known = false;
                 self.flag_hidden_substitution(source);
+                self.flag_hidden_arithmetic(source);
             }
+        }
+    }
+
+    /// Marks arithmetic in an expansion that reads a variable: bash
+    /// evaluates the value, which can run commands (see `arithmetic`).
+    fn flag_hidden_arithmetic(&mut self, source: &str) {
+        if self.word.hidden.is_none() {
+            self.word.hidden = arithmetic::hidden_in_expansion(source);
         }
     }
 
