@@ -14,6 +14,13 @@ use std::path::{Path, PathBuf};
 /// stall the monitor. An agent's commands are rarely over a few hundred bytes.
 pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
 
+/// Maximum number of files of one file request that get their own action.
+/// Each path costs file-system lookups inside the event handler, so the
+/// files past this count become one opaque action, never auto-approved.
+/// The limit is an estimate with a wide margin: a patch by an agent
+/// usually touches a few dozen files at most.
+pub const MAX_FILE_TARGETS: usize = 1024;
+
 /// The job's facts that classification needs besides the request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobContext {
@@ -71,14 +78,19 @@ fn file_actions(request: &PermissionRequest, category: Category, job: &JobContex
         let reason = format!("the {} request names no file", request.permission);
         return vec![opaque_action(category, Some(Scope::OutsideWorktree), &request.permission, reason)];
     }
-    let mut actions: Vec<Action> = targets.iter().map(|target| file_action(category, target, &job.worktree, job)).collect();
-    if request.metadata.files == Some(PatchFiles::Unreadable) {
+    let checked = &targets[..targets.len().min(MAX_FILE_TARGETS)];
+    let mut actions: Vec<Action> = checked.iter().map(|target| file_action(category, target, &job.worktree, job)).collect();
+    if patch_files_unreadable(request) {
         // The patterns may leave out files the patch writes, such as the
         // target of a move, so no action of this request may be approved.
         let reason = format!("the {} request lists its files in a shape the governor cannot read", request.permission);
         for action in &mut actions {
             action.opaque.get_or_insert_with(|| reason.clone());
         }
+    }
+    if targets.len() > MAX_FILE_TARGETS {
+        let reason = format!("the request names {} files, more than the {MAX_FILE_TARGETS} checked", targets.len());
+        actions.push(opaque_action(category, Some(Scope::OutsideWorktree), &request.permission, reason));
     }
     actions
 }
@@ -94,8 +106,8 @@ fn file_actions(request: &PermissionRequest, category: Category, job: &JobContex
 fn file_targets(request: &PermissionRequest) -> Vec<String> {
     let patterns = || request.patterns.iter().filter(|pattern| !pattern.is_empty()).cloned().collect();
     match &request.metadata.files {
-        Some(PatchFiles::Listed(files)) => return patch_targets(files),
-        Some(PatchFiles::Unreadable) => return patterns(),
+        Some(PatchFiles::Listed(files)) if !files.is_empty() => return patch_targets(files),
+        Some(_) => return patterns(),
         None if request.patterns.len() > 1 => return patterns(),
         None => {}
     }
@@ -103,6 +115,17 @@ fn file_targets(request: &PermissionRequest) -> Vec<String> {
     match filepath {
         Some(filepath) if !filepath.is_empty() => vec![filepath.to_string()],
         _ => patterns(),
+    }
+}
+
+/// Tells whether the request has a `files` list that names no file the
+/// classifier can use. OpenCode 1.18.33 rejects an empty patch before it
+/// requests anything, so an empty list is as unexpected as a mistyped one.
+fn patch_files_unreadable(request: &PermissionRequest) -> bool {
+    match &request.metadata.files {
+        Some(PatchFiles::Listed(files)) => files.is_empty(),
+        Some(PatchFiles::Unreadable) => true,
+        None => false,
     }
 }
 
@@ -479,6 +502,25 @@ mod tests {
             assert_eq!(summary(&actions), vec![inside("src/a.ts")], "files as {shape}");
             assert!(actions[0].opaque.is_some(), "files as {shape}: {actions:?}");
         }
+    }
+
+    #[test]
+    fn empty_patch_files_use_held_patterns() {
+        let metadata = json!({"filepath": "src/a.ts", "files": []});
+        let actions = classify(&asked("edit", json!(["src/a.ts"]), metadata), None, &job());
+        assert_eq!(summary(&actions), vec![inside("src/a.ts")]);
+        assert!(actions[0].opaque.is_some(), "{actions:?}");
+    }
+
+    #[test]
+    fn patch_files_past_limit_are_opaque() {
+        let paths: Vec<String> = (0..=MAX_FILE_TARGETS).map(|index| format!("src/f{index}.ts")).collect();
+        let files: Vec<(&str, Option<&str>)> = paths.iter().map(|path| (path.as_str(), None)).collect();
+        let actions = classify(&patch_request(&files), None, &job());
+        assert_eq!(actions.len(), MAX_FILE_TARGETS + 1);
+        assert!(actions[..MAX_FILE_TARGETS].iter().all(|action| action.opaque.is_none()));
+        assert_eq!(actions[MAX_FILE_TARGETS - 1].target, format!("/w/job/src/f{}.ts", MAX_FILE_TARGETS - 1));
+        assert!(actions[MAX_FILE_TARGETS].opaque.is_some(), "{:?}", actions[MAX_FILE_TARGETS]);
     }
 
     #[test]
