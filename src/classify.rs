@@ -33,10 +33,11 @@ pub struct JobContext {
 /// Tools whose `external_directory` requests are about reading files.
 const READ_TOOLS: [&str; 4] = ["read", "glob", "grep", "list"];
 /// Permissions OpenCode requests that fall outside the file, shell, network
-/// and MCP categories. OpenCode 1.18.33 requests all of these except
-/// `todoread`, which earlier versions requested. `workflow_tool_approval`
-/// comes from its GitLab workflow provider and approves a list of tools for
-/// the session. Names with `_` must be here, or they pass for MCP tools.
+/// and MCP categories. OpenCode 1.18.33 uses all of these but `todoread`,
+/// which earlier versions requested: in requests, or for `plan_enter` and
+/// `plan_exit` in its agents' rules. `workflow_tool_approval` comes from its
+/// GitLab workflow provider and approves a list of tools for the session.
+/// Names with `_` must be here, or they pass for MCP tools.
 const OTHER_PERMISSIONS: [&str; 10] = [
     "task",
     "skill",
