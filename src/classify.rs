@@ -2,6 +2,7 @@
 //! category, a scope and a target the policy can match.
 
 use crate::decision::{Action, Category, Scope};
+use crate::events::permission::{PatchFile, PatchFiles};
 use crate::events::{PermissionRequest, ToolCall};
 use crate::hazards;
 use crate::paths::{self, CachedDisk};
@@ -12,6 +13,13 @@ use std::path::{Path, PathBuf};
 /// opaque, because parsing unbounded input inside the event handler would
 /// stall the monitor. An agent's commands are rarely over a few hundred bytes.
 pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
+
+/// Maximum number of files of one file request that get their own action.
+/// Each path costs file-system lookups inside the event handler, so the
+/// files past this count become one opaque action, never auto-approved.
+/// The limit is an estimate with a wide margin: a patch by an agent
+/// usually touches a few dozen files at most.
+pub const MAX_FILE_TARGETS: usize = 1024;
 
 /// The job's facts that classification needs besides the request.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,9 +33,23 @@ pub struct JobContext {
 /// Tools whose `external_directory` requests are about reading files.
 const READ_TOOLS: [&str; 4] = ["read", "glob", "grep", "list"];
 /// Permissions OpenCode requests that fall outside the file, shell, network
-/// and MCP categories.
-const OTHER_PERMISSIONS: [&str; 8] =
-    ["task", "skill", "todowrite", "todoread", "doom_loop", "lsp", "question", "plan_exit"];
+/// and MCP categories. OpenCode 1.18.33 uses all of these but `todoread`,
+/// which earlier versions requested: in requests, or for `plan_enter` and
+/// `plan_exit` in its agents' rules. `workflow_tool_approval` comes from its
+/// GitLab workflow provider and approves a list of tools for the session.
+/// Names with `_` must be here, or they pass for MCP tools.
+const OTHER_PERMISSIONS: [&str; 10] = [
+    "task",
+    "skill",
+    "todowrite",
+    "todoread",
+    "doom_loop",
+    "lsp",
+    "question",
+    "plan_enter",
+    "plan_exit",
+    "workflow_tool_approval",
+];
 
 /// Classifies a request. `tool_call` is the tool call the request came from,
 /// when the event stream showed it first.
@@ -57,17 +79,65 @@ fn file_actions(request: &PermissionRequest, category: Category, job: &JobContex
         let reason = format!("the {} request names no file", request.permission);
         return vec![opaque_action(category, Some(Scope::OutsideWorktree), &request.permission, reason)];
     }
-    targets.iter().map(|target| file_action(category, target, &job.worktree, job)).collect()
+    let checked = &targets[..targets.len().min(MAX_FILE_TARGETS)];
+    let mut actions: Vec<Action> = checked.iter().map(|target| file_action(category, target, &job.worktree, job)).collect();
+    if patch_files_unreadable(request) {
+        // The patterns may leave out files the patch writes, such as the
+        // target of a move, so no action of this request may be approved.
+        let reason = format!("the {} request lists its files in a shape the governor cannot read", request.permission);
+        for action in &mut actions {
+            action.opaque.get_or_insert_with(|| reason.clone());
+        }
+    }
+    if targets.len() > MAX_FILE_TARGETS {
+        let reason = format!("the request names {} files, more than the {MAX_FILE_TARGETS} checked", targets.len());
+        actions.push(opaque_action(category, Some(Scope::OutsideWorktree), &request.permission, reason));
+    }
+    actions
 }
 
-/// Prefers the absolute `metadata.filepath` (`filePath` in the legacy shape)
-/// over the worktree-relative patterns.
+/// Lists the files a file request touches.
+///
+/// A multi-file `apply_patch` request sets `metadata.filepath` to its
+/// relative paths joined by ", ", which is no path at all. Its files come
+/// from `metadata.files` (each path and the path it moves to), else from
+/// `patterns` whenever there are several or `files` is unreadable. A
+/// single-file request prefers the absolute `metadata.filepath` (`filePath`
+/// in the legacy shape) over the worktree-relative patterns.
 fn file_targets(request: &PermissionRequest) -> Vec<String> {
+    let patterns = || request.patterns.iter().filter(|pattern| !pattern.is_empty()).cloned().collect();
+    match &request.metadata.files {
+        Some(PatchFiles::Listed(files)) if !files.is_empty() => return patch_targets(files),
+        Some(_) => return patterns(),
+        None if request.patterns.len() > 1 => return patterns(),
+        None => {}
+    }
     let filepath = request.metadata_str("filepath").or_else(|| request.metadata_str("filePath"));
     match filepath {
         Some(filepath) if !filepath.is_empty() => vec![filepath.to_string()],
-        _ => request.patterns.iter().filter(|pattern| !pattern.is_empty()).cloned().collect(),
+        _ => patterns(),
     }
+}
+
+/// Tells whether the request has a `files` list that names no file the
+/// classifier can use. OpenCode 1.18.33 rejects an empty patch before it
+/// requests anything, so an empty list is as unexpected as a mistyped one.
+fn patch_files_unreadable(request: &PermissionRequest) -> bool {
+    match &request.metadata.files {
+        Some(PatchFiles::Listed(files)) => files.is_empty(),
+        Some(PatchFiles::Unreadable) => true,
+        None => false,
+    }
+}
+
+/// Returns each patched file, followed by the file it moves to, if any.
+fn patch_targets(files: &[PatchFile]) -> Vec<String> {
+    let mut targets = Vec::with_capacity(files.len());
+    for file in files {
+        targets.push(file.file_path.clone());
+        targets.extend(file.move_path.clone());
+    }
+    targets
 }
 
 /// Builds the action of a file request for `target`, resolved against `cwd`.
@@ -358,6 +428,110 @@ mod tests {
         assert_eq!(summary(&actions), vec![(Category::FileEdit, OUTSIDE, "/w/job-2/a.ts".to_string())]);
     }
 
+    /// Builds an `apply_patch` edit request as OpenCode 1.18.33 sends it.
+    /// Each file is `(relative path, move target)`.
+    fn patch_request(files: &[(&str, Option<&str>)]) -> PermissionRequest {
+        let relative: Vec<&str> = files.iter().map(|(path, _)| *path).collect();
+        let entries: Vec<Value> = files
+            .iter()
+            .map(|(path, move_to)| {
+                let mut entry = json!({"filePath": format!("/w/job/{path}"), "relativePath": move_to.unwrap_or(path),
+                    "type": if move_to.is_some() { "move" } else { "update" }, "patch": "...", "additions": 1, "deletions": 1});
+                if let Some(move_to) = move_to {
+                    entry["movePath"] = json!(format!("/w/job/{move_to}"));
+                }
+                entry
+            })
+            .collect();
+        let metadata = json!({"filepath": relative.join(", "), "diff": "...", "files": entries});
+        asked("edit", json!(relative), metadata)
+    }
+
+    fn inside(path: &str) -> (Category, Option<Scope>, String) {
+        (Category::FileEdit, INSIDE, format!("/w/job/{path}"))
+    }
+
+    #[test]
+    fn patch_lists_every_file() {
+        let request = patch_request(&[("src/a.ts", None), (".env", None)]);
+        let actions = classify(&request, None, &job());
+        assert_eq!(summary(&actions), vec![inside("src/a.ts"), inside(".env")]);
+    }
+
+    #[test]
+    fn patch_lists_move_targets() {
+        let request = patch_request(&[("src/a.ts", Some(".git/hooks/pre-commit")), ("src/b.ts", Some("../b.ts"))]);
+        let actions = classify(&request, None, &job());
+        let outside = (Category::FileEdit, OUTSIDE, "/w/b.ts".to_string());
+        let expected = vec![inside("src/a.ts"), inside(".git/hooks/pre-commit"), inside("src/b.ts"), outside];
+        assert_eq!(summary(&actions), expected);
+        assert!(actions[1].opaque.is_some(), "a write into .git/hooks must be held: {actions:?}");
+    }
+
+    #[test]
+    fn patch_without_files_uses_each_pattern() {
+        let metadata = json!({"filepath": "src/a.ts, ../b.ts", "diff": "..."});
+        let request = asked("edit", json!(["src/a.ts", "../b.ts"]), metadata);
+        let actions = classify(&request, None, &job());
+        let outside = (Category::FileEdit, OUTSIDE, "/w/b.ts".to_string());
+        assert_eq!(summary(&actions), vec![inside("src/a.ts"), outside]);
+    }
+
+    #[test]
+    fn patch_of_one_file_uses_its_absolute_path() {
+        let request = patch_request(&[("src/a.ts", None)]);
+        let actions = classify(&request, None, &job());
+        assert_eq!(summary(&actions), vec![inside("src/a.ts")]);
+    }
+
+    #[test]
+    fn unreadable_patch_files_are_opaque() {
+        let entry = |fields: Value| json!([fields]);
+        let cases = [
+            ("a string", json!("src/a.ts")),
+            ("an object", json!({"filePath": "/w/job/src/a.ts"})),
+            ("a list of strings", json!(["/w/job/src/a.ts"])),
+            ("no filePath", entry(json!({"relativePath": "src/a.ts"}))),
+            ("an empty filePath", entry(json!({"filePath": ""}))),
+            ("a numeric filePath", entry(json!({"filePath": 7}))),
+            ("an empty movePath", entry(json!({"filePath": "/w/job/a", "movePath": ""}))),
+            ("an object movePath", entry(json!({"filePath": "/w/job/a", "movePath": {"path": ".env"}}))),
+        ];
+        for (shape, files) in cases {
+            let metadata = json!({"filepath": "src/a.ts", "files": files});
+            let actions = classify(&asked("edit", json!(["src/a.ts"]), metadata), None, &job());
+            assert_eq!(summary(&actions), vec![inside("src/a.ts")], "files as {shape}");
+            assert!(actions[0].opaque.is_some(), "files as {shape}: {actions:?}");
+        }
+    }
+
+    #[test]
+    fn empty_patch_files_use_held_patterns() {
+        let metadata = json!({"filepath": "src/a.ts", "files": []});
+        let actions = classify(&asked("edit", json!(["src/a.ts"]), metadata), None, &job());
+        assert_eq!(summary(&actions), vec![inside("src/a.ts")]);
+        assert!(actions[0].opaque.is_some(), "{actions:?}");
+    }
+
+    #[test]
+    fn patch_files_past_limit_are_opaque() {
+        let paths: Vec<String> = (0..=MAX_FILE_TARGETS).map(|index| format!("src/f{index}.ts")).collect();
+        let files: Vec<(&str, Option<&str>)> = paths.iter().map(|path| (path.as_str(), None)).collect();
+        let actions = classify(&patch_request(&files), None, &job());
+        assert_eq!(actions.len(), MAX_FILE_TARGETS + 1);
+        assert!(actions[..MAX_FILE_TARGETS].iter().all(|action| action.opaque.is_none()));
+        assert_eq!(actions[MAX_FILE_TARGETS - 1].target, format!("/w/job/src/f{}.ts", MAX_FILE_TARGETS - 1));
+        assert!(actions[MAX_FILE_TARGETS].opaque.is_some(), "{:?}", actions[MAX_FILE_TARGETS]);
+    }
+
+    #[test]
+    fn null_move_path_is_no_move() {
+        let metadata = json!({"filepath": "src/a.ts", "files": [{"filePath": "/w/job/src/a.ts", "movePath": null}]});
+        let actions = classify(&asked("edit", json!(["src/a.ts"]), metadata), None, &job());
+        assert_eq!(summary(&actions), vec![inside("src/a.ts")]);
+        assert!(actions[0].opaque.is_none());
+    }
+
     #[test]
     fn edit_without_any_path_is_opaque() {
         let request = asked("edit", json!([]), json!({}));
@@ -490,6 +664,10 @@ mod tests {
             ("read", json!({"filepath": "/w/job/a"}), Category::FileRead, "/w/job/a"),
             ("task", json!({}), Category::Other, "task"),
             ("doom_loop", json!({}), Category::Other, "doom_loop"),
+            ("plan_enter", json!({}), Category::Other, "plan_enter"),
+            ("plan_exit", json!({}), Category::Other, "plan_exit"),
+            ("workflow_tool_approval", json!({"tools": []}), Category::Other, "workflow_tool_approval"),
+            ("Workflow_Tool_Approval", json!({}), Category::Other, "Workflow_Tool_Approval"),
             ("github_create_issue", json!({}), Category::McpTools, "github_create_issue"),
             ("Edit", json!({"filepath": "/w/job/a"}), Category::FileEdit, "/w/job/a"),
             ("BASH", json!({"command": "echo hi"}), Category::ShellCommand, "echo hi"),
@@ -501,6 +679,42 @@ mod tests {
             assert_eq!(actions[0].category, category, "{permission}");
             assert_eq!(actions[0].target, target, "{permission}");
         }
+    }
+
+    /// Runs each case of `fixtures/edit-requests.json` through a governor
+    /// with the case's global config and compares the decision.
+    #[test]
+    fn edit_request_table_decides() {
+        use crate::governor::{Governor, GovernorOptions, JobRegistration};
+
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/edit-requests.json");
+        let table: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let cases = table["cases"].as_array().unwrap();
+        assert!(cases.len() >= 15, "only {} cases", cases.len());
+
+        let mut failures = Vec::new();
+        for case in cases {
+            let name = case["name"].as_str().unwrap();
+            let config = table["policies"][case["policy"].as_str().unwrap()].as_str();
+            let global_config = config.map(|text| crate::policy::parse_config(text, name).unwrap());
+            let mut governor = Governor::new(GovernorOptions { global_config, ..GovernorOptions::default() });
+            let worktree = PathBuf::from(table["worktree"].as_str().unwrap());
+            let registration = JobRegistration { job_id: "job".into(), worktree, home: Some("/home/agent".into()), ..JobRegistration::default() };
+            governor.register_job(registration).unwrap();
+
+            let event = json!({"type": case["event"], "properties": case["properties"]});
+            let outcome = governor.handle_event("job", &event).unwrap();
+            let Some(permission) = outcome.permission else {
+                failures.push(format!("{name}: no permission outcome"));
+                continue;
+            };
+            let (decision, category) = (permission.decision.as_str(), permission.category.as_str());
+            let expected = (case["decision"].as_str().unwrap(), case["category"].as_str().unwrap());
+            if (decision, category) != expected {
+                failures.push(format!("{name}: expected {expected:?}, got ({decision}, {category}): {}", permission.reason));
+            }
+        }
+        assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
     }
 
     #[test]

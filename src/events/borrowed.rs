@@ -16,7 +16,7 @@
 //! keeps its own stack on the heap, bounded by the event size limit. Tests
 //! and a fuzz target compare the two readers.
 
-use super::permission::{PermissionMetadata, PermissionRequest, PermissionShape, ToolCall, ToolInput};
+use super::permission::{PatchFile, PatchFiles, PermissionMetadata, PermissionRequest, PermissionShape, ToolCall, ToolInput};
 use super::usage::{usd_to_micros, Figures, MessageSnapshot, ModelRef, SessionInfo, StepFinish, Tokens, UsageEvent};
 use super::Event;
 use serde::de::value::MapAccessDeserializer;
@@ -286,6 +286,8 @@ struct Metadata<'a> {
     url: Text<'a>,
     #[serde(borrow, default)]
     query: Text<'a>,
+    #[serde(borrow, default)]
+    files: Field<Vec<Object<PatchEntry<'a>>>>,
 }
 
 impl Metadata<'_> {
@@ -297,8 +299,37 @@ impl Metadata<'_> {
             command: optional(self.command)?,
             url: optional(self.url)?,
             query: optional(self.query)?,
+            files: patch_files(self.files)?,
         })
     }
+}
+
+/// An entry of an `apply_patch` request's `files`, without its diff.
+#[derive(Deserialize)]
+struct PatchEntry<'a> {
+    #[serde(rename = "filePath", borrow, default)]
+    file_path: Text<'a>,
+    #[serde(rename = "movePath", borrow, default)]
+    move_path: Text<'a>,
+}
+
+/// Returns `Some(None)` when `files` is missing or null and the listed files
+/// when every entry is well-formed. Any entry the `Value` reader would call
+/// unreadable declines the event, so that reader reports it.
+fn patch_files(files: Field<Vec<Object<PatchEntry<'_>>>>) -> Option<Option<PatchFiles>> {
+    let Some(entries) = files.set() else {
+        return Some(None);
+    };
+    let files = entries.into_iter().map(|Object(entry)| patch_file(entry)).collect::<Option<Vec<PatchFile>>>()?;
+    Some(Some(PatchFiles::Listed(files)))
+}
+
+fn patch_file(entry: PatchEntry<'_>) -> Option<PatchFile> {
+    let move_path = match entry.move_path {
+        Field::Set(path) if path.0.is_empty() => return None,
+        move_path => move_path.set().map(Str::into_owned),
+    };
+    Some(PatchFile { file_path: required(entry.file_path)?, move_path })
 }
 
 /// The origin of a request: `tool` in `permission.asked`, `source` in v2.
@@ -618,5 +649,53 @@ mod tests {
             }
         }
         assert!(read > 200, "only {read} governed events read");
+    }
+
+    /// Wraps `files` in an `apply_patch` edit request as OpenCode 1.18.33 sends it.
+    fn patch_event(files: &str) -> String {
+        format!(
+            r#"{{"id":"p","sessionID":"s","permission":"edit","patterns":["src/a.ts"],"metadata":{{"filepath":"src/a.ts","diff":"d","files":{files}}},"always":["*"]}}"#
+        )
+    }
+
+    #[test]
+    fn patch_files_read_alike_both_ways() {
+        let entry = r#"{"filePath":"/w/src/a.ts","relativePath":"src/a.ts","type":"update","patch":"d","additions":1,"deletions":0}"#;
+        let moved = r#"{"filePath":"/w/src/a.ts","relativePath":".env","type":"move","patch":"d","movePath":"/w/.env"}"#;
+        let well_formed = [
+            format!("[{entry}]"),
+            format!("[{entry},{moved}]"),
+            r#"[{"filePath":"/w/a","movePath":null}]"#.to_string(),
+            "[]".to_string(),
+            "null".to_string(),
+        ];
+        for files in &well_formed {
+            let properties = patch_event(files);
+            let borrowed = parse("permission.asked", &properties);
+            assert!(borrowed.is_some(), "fell back on files {files}");
+            let by_value = super::super::parse_event(&serde_json::json!({
+                "type": "permission.asked",
+                "properties": serde_json::from_str::<serde_json::Value>(&properties).unwrap(),
+            }));
+            assert_eq!(borrowed, by_value.ok(), "files {files}");
+        }
+
+        // Shapes the `Value` reader calls unreadable, and a duplicated key,
+        // must fall back to that reader.
+        let unreadable = [
+            r#""src/a.ts""#,
+            r#"{"filePath":"/w/a"}"#,
+            r#"["/w/a"]"#,
+            r#"[{"relativePath":"a"}]"#,
+            r#"[{"filePath":""}]"#,
+            r#"[{"filePath":7}]"#,
+            r#"[{"filePath":null}]"#,
+            r#"[{"filePath":"/w/a","movePath":""}]"#,
+            r#"[{"filePath":"/w/a","movePath":["/w/.env"]}]"#,
+            r#"[{"filePath":"/w/a","filePath":"/w/b"}]"#,
+        ];
+        for files in unreadable {
+            assert!(parse("permission.asked", &patch_event(files)).is_none(), "read files {files}");
+        }
     }
 }

@@ -53,7 +53,7 @@ impl PermissionRequest {
     }
 }
 
-/// The metadata strings the classifier reads. Everything else in a
+/// The metadata fields the classifier reads. Everything else in a
 /// request's metadata (an edit's whole diff, for one) is dropped while
 /// parsing, so it is neither copied nor kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,6 +70,32 @@ pub struct PermissionMetadata {
     pub url: Option<String>,
     /// `query`: the search text of a `websearch` or `codesearch` request.
     pub query: Option<String>,
+    /// `files`: the files of a multi-file `apply_patch` request.
+    pub files: Option<PatchFiles>,
+}
+
+/// The `files` list of an `apply_patch` edit request. OpenCode 1.18.33 sends
+/// one entry per file of the patch, `{ filePath, relativePath, type, patch,
+/// additions, deletions, movePath? }`, with `filePath` and `movePath`
+/// absolute, and sets `filepath` to the relative paths joined by ", ".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatchFiles {
+    /// Entries that all had a non-empty `filePath` string.
+    Listed(Vec<PatchFile>),
+    /// A `files` value that is not a list of such entries. The classifier
+    /// then reads `patterns` and approves none of them without a person,
+    /// because it cannot tell which files the patch writes.
+    Unreadable,
+}
+
+/// One file of a patch: the file it adds, updates or deletes, and the file
+/// an update moves it to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchFile {
+    /// `filePath`: the file added, updated, deleted or moved away from.
+    pub file_path: String,
+    /// `movePath`, present only when the update renames the file.
+    pub move_path: Option<String>,
 }
 
 impl PermissionMetadata {
@@ -105,7 +131,41 @@ impl PermissionMetadata {
             command: text("command"),
             url: text("url"),
             query: text("query"),
+            files: map.get("files").and_then(PatchFiles::from_value),
         }
+    }
+}
+
+impl PatchFiles {
+    /// Reads a `files` value. A null value returns `None`.
+    fn from_value(value: &Value) -> Option<PatchFiles> {
+        let entries = match value {
+            Value::Null => return None,
+            Value::Array(entries) => entries,
+            _ => return Some(PatchFiles::Unreadable),
+        };
+        let files: Option<Vec<PatchFile>> = entries.iter().map(PatchFile::from_value).collect();
+        Some(files.map_or(PatchFiles::Unreadable, PatchFiles::Listed))
+    }
+}
+
+impl PatchFile {
+    /// Reads one entry of `files`. A missing or null `movePath` means no
+    /// move. Any other shape, or an empty path, returns `None`.
+    fn from_value(value: &Value) -> Option<PatchFile> {
+        let Value::Object(entry) = value else {
+            return None;
+        };
+        let file_path = match entry.get("filePath") {
+            Some(Value::String(path)) if !path.is_empty() => path.clone(),
+            _ => return None,
+        };
+        let move_path = match entry.get("movePath") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(path)) if !path.is_empty() => Some(path.clone()),
+            Some(_) => return None,
+        };
+        Some(PatchFile { file_path, move_path })
     }
 }
 
@@ -310,6 +370,26 @@ mod tests {
         assert_eq!(request.patterns, vec!["src/a.ts".to_string()]);
         assert_eq!(request.metadata_str("filepath"), Some("/w/src/a.ts"));
         assert_eq!(request.call_id.as_deref(), Some("call_1"));
+    }
+
+    #[test]
+    fn patch_files_keep_paths_and_moves() {
+        let files = |files: Value| {
+            let properties = json!({"id": "p", "sessionID": "s", "permission": "edit", "metadata": {"files": files}});
+            parse_permission("permission.asked", &properties).unwrap().metadata.files
+        };
+        let listed = files(json!([
+            {"filePath": "/w/a.ts", "relativePath": "a.ts", "type": "update", "patch": "d"},
+            {"filePath": "/w/b.ts", "type": "move", "movePath": "/w/.env"}
+        ]));
+        let expected = vec![
+            PatchFile { file_path: "/w/a.ts".into(), move_path: None },
+            PatchFile { file_path: "/w/b.ts".into(), move_path: Some("/w/.env".into()) },
+        ];
+        assert_eq!(listed, Some(PatchFiles::Listed(expected)));
+        assert_eq!(files(Value::Null), None);
+        assert_eq!(files(json!("/w/a.ts")), Some(PatchFiles::Unreadable));
+        assert_eq!(files(json!([{"filePath": "/w/a.ts"}, {"path": "/w/.env"}])), Some(PatchFiles::Unreadable));
     }
 
     #[test]
