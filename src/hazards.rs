@@ -135,8 +135,8 @@ fn git_hazard(args: &[String]) -> Option<String> {
     runs_commands.then(|| format!("`git {subcommand}` with these options runs a program or writes out of sight"))
 }
 
-/// Returns why writing `path` is opaque, if it is: git metadata (hooks and
-/// config name programs git runs later), or a file with other hard links,
+/// Returns why writing `path` is opaque, if it is: git's own files (hooks
+/// and config name programs git runs later), or a file with other hard links,
 /// which may live outside the worktree.
 pub fn write_hazard(path: &Path) -> Option<String> {
     write_hazard_with(path, || has_other_hard_links(path))
@@ -151,7 +151,7 @@ pub fn write_hazard_resolved(resolved: &Resolved) -> Option<String> {
 /// Like [`write_hazard`], asking `has_other_links` for the hard-link check.
 pub(crate) fn write_hazard_with(path: &Path, has_other_links: impl FnOnce() -> bool) -> Option<String> {
     if is_git_program_setting(path) {
-        return Some(format!("writing {} changes git hooks or config, which name programs git runs", path.display()));
+        return Some(format!("writing {} changes git hooks, config or pointers to them, which name programs git runs", path.display()));
     }
     if has_other_links() {
         return Some(format!("{} has other hard links, which may be outside the worktree", path.display()));
@@ -159,7 +159,14 @@ pub(crate) fn write_hazard_with(path: &Path, has_other_links: impl FnOnce() -> b
     None
 }
 
-/// Tells whether `path` is a git hook or config file inside a `.git` folder.
+/// Files in a `.git` folder that point git at other settings or objects:
+/// another git directory with its own hooks and config, or attributes that
+/// pick the config's filter and diff programs.
+const GIT_POINTERS: &[&str] = &["commondir", "gitdir", "alternates", "attributes"];
+
+/// Tells whether `path` is a git hook, config file or pointer inside a
+/// `.git` folder, or a `.git` file or folder itself (a worktree's `.git`
+/// file names its git directory).
 fn is_git_program_setting(path: &Path) -> bool {
     let names: Vec<&std::ffi::OsStr> = path
         .components()
@@ -172,8 +179,11 @@ fn is_git_program_setting(path: &Path) -> bool {
         return false;
     };
     let inside = names.get(git + 1..).unwrap_or_default();
-    let is_config = |name: &&std::ffi::OsStr| name.to_str().is_some_and(|text| text == "config" || text.starts_with("config."));
-    inside.iter().any(|name| *name == "hooks") || inside.last().is_some_and(is_config)
+    let Some(last) = inside.last().and_then(|name| name.to_str()) else {
+        return true;
+    };
+    let is_config = last == "config" || last.starts_with("config.");
+    inside.iter().any(|name| *name == "hooks") || is_config || GIT_POINTERS.contains(&last)
 }
 
 pub(crate) fn has_other_hard_links(path: &Path) -> bool {
@@ -241,6 +251,9 @@ mod tests {
         assert!(write_hazard(Path::new("/w/job/.git/config")).is_some());
         assert!(write_hazard(Path::new("/w/job/.git/hooks/pre-commit")).is_some());
         assert!(write_hazard(Path::new("/w/job/.git/worktrees/a/config.worktree")).is_some());
+        assert!(write_hazard(Path::new("/w/job/.git/commondir")).is_some());
+        assert!(write_hazard(Path::new("/w/job/.git/objects/info/alternates")).is_some());
+        assert!(write_hazard(Path::new("/w/job/.git")).is_some());
         assert_eq!(write_hazard(Path::new("/w/job/.git/COMMIT_EDITMSG")), None);
         assert_eq!(write_hazard(Path::new("/w/job/src/git.rs")), None);
         assert_eq!(write_hazard(Path::new("/w/job/src/config")), None);

@@ -563,15 +563,9 @@ fn git_config(rest: &[Word], here: std::path::PathBuf, out: &mut Vec<Effect>) {
         long_values: &["file", "type", "default"],
     };
     let parsed = parse_options(rest, &spec, false);
-    let queries = [
-        "--get",
-        "--get-all",
-        "--get-regexp",
-        "--list",
-        "-l",
-        "--show-origin",
-        "--show-scope",
-    ];
+    // `--show-origin` and `--show-scope` only add to a query's output; with
+    // a name and a value, `git config --show-scope name value` still writes.
+    let queries = ["--get", "--get-all", "--get-regexp", "--list", "-l"];
     let is_query = parsed
         .options
         .iter()
