@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use super::command::{self, is_loader_variable, Invocation};
-use super::options::{parse_options, OptionSpec, ParsedArgs};
+use super::options::{is_option, parse_options, OptionSpec, ParsedArgs};
 use super::walk::{Place, Walker};
 use super::words::Word;
 use super::{archive, network, packages, Effect};
@@ -462,7 +462,7 @@ fn copy_like(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     let target_directory = parsed
         .options
         .iter()
-        .find(|(option, _)| option == "-t" || option == "--target-directory")
+        .find(|(option, _)| is_option(option, "-t", "--target-directory"))
         .and_then(|(_, value)| value.clone());
     let makes_directories = name == "install" && has_option(&parsed, "-d", "--directory");
     if makes_directories {
@@ -498,7 +498,7 @@ fn record_links(walker: &mut Walker, args: &[Word], site: &Site) {
     let directory = parsed
         .options
         .iter()
-        .find(|(option, _)| option == "-t" || option == "--target-directory")
+        .find(|(option, _)| is_option(option, "-t", "--target-directory"))
         .and_then(|(_, value)| value.clone());
     let pairs: Vec<(Word, Option<Word>)> = match (&directory, parsed.operands.as_slice()) {
         (Some(directory), targets) => targets
@@ -583,11 +583,13 @@ fn patch(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     }
 }
 
+/// Tells whether `parsed` holds the option `short` or `long`, the long one
+/// possibly abbreviated.
 fn has_option(parsed: &ParsedArgs, short: &str, long: &str) -> bool {
     parsed
         .options
         .iter()
-        .any(|(option, _)| option == short || option == long)
+        .any(|(option, _)| is_option(option, short, long))
 }
 
 fn dd(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
@@ -616,7 +618,7 @@ fn sed(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     // `-i.bak` carries a suffix that would otherwise parse as more letters.
     let without_in_place: Vec<Word> = args
         .iter()
-        .filter(|word| !word.text.starts_with("-i") && !word.text.starts_with("--in-place"))
+        .filter(|word| !word.text.starts_with("-i") && !is_long_in_place(&word.text))
         .cloned()
         .collect();
     let parsed = parse_options(&without_in_place, &spec, false);
@@ -658,7 +660,13 @@ fn sed(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
 
 fn is_sed_in_place(text: &str) -> bool {
     let is_short_cluster = text.starts_with('-') && !text.starts_with("--");
-    text.starts_with("--in-place") || (is_short_cluster && text.contains('i'))
+    is_long_in_place(text) || (is_short_cluster && text.contains('i'))
+}
+
+/// `--in-place`, abbreviated or not, with or without `=SUFFIX`.
+fn is_long_in_place(text: &str) -> bool {
+    let name = text.split('=').next().unwrap_or(text);
+    name.starts_with("--") && is_option(name, "-i", "--in-place")
 }
 
 /// Tells whether a sed script may use the `w`/`W` (write file) or `e`
