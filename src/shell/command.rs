@@ -83,6 +83,17 @@ pub(crate) fn is_loader_variable(name: &str) -> bool {
         || base.starts_with("GIT_")
         || base == "CDPATH"
         || base.to_ascii_lowercase().ends_with("_proxy")
+        || is_package_manager_setting(base)
+}
+
+/// Package managers read any of their settings from these variables, the
+/// registry included (`npm_config_registry`, in any case), so setting one
+/// can send installs and queries to another host than the analysis names.
+fn is_package_manager_setting(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["npm_config_", "pnpm_config_", "yarn_", "pip_", "uv_"]
+        .iter()
+        .any(|prefix| lower.starts_with(prefix))
 }
 
 /// A sub-command being assembled while wrappers are removed.
