@@ -1,7 +1,7 @@
 //! Programs that reach the network, and `git`, whose subcommands either stay
 //! in the repository or talk to a remote.
 
-use super::options::{parse_options, OptionSpec};
+use super::options::{is_option, parse_options, OptionSpec};
 use super::programs::{path_effect, Site};
 use super::words::Word;
 use super::Effect;
@@ -490,11 +490,79 @@ pub(crate) fn git(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
             out.push(writes(here));
         }
         "config" => git_config(rest, here, out),
-        name if GIT_READS.contains(&name) => out.push(reads(here)),
+        name if GIT_READS.contains(&name) => {
+            git_read_files(name, rest, &repository, out);
+            out.push(reads(here));
+        }
         name if GIT_WRITES.contains(&name) => out.push(writes(here)),
         name => out.push(Effect::Opaque {
             reason: format!("`git {name}` is not a known git subcommand and may be an alias"),
         }),
+    }
+}
+
+/// Files outside the repository that a reading subcommand opens: the
+/// operands of `git diff --no-index`, and files given to options such as
+/// `git blame --contents` or `git grep -f`.
+fn git_read_files(name: &str, rest: &[Word], repository: &Site, out: &mut Vec<Effect>) {
+    let (spec, file_options): (OptionSpec, &[(&str, &str)]) = match name {
+        "blame" => (
+            OptionSpec {
+                short_values: "LS",
+                long_values: &["contents", "ignore-revs-file", "ignore-rev", "date"],
+            },
+            &[("", "--contents"), ("", "--ignore-revs-file"), ("-S", "")],
+        ),
+        "grep" => (
+            OptionSpec {
+                short_values: "fABCem",
+                long_values: &[
+                    "file",
+                    "after-context",
+                    "before-context",
+                    "context",
+                    "max-count",
+                    "max-depth",
+                    "threads",
+                ],
+            },
+            &[("-f", "--file")],
+        ),
+        "ls-files" => (
+            OptionSpec {
+                short_values: "xX",
+                long_values: &["exclude", "exclude-from", "exclude-per-directory", "with-tree"],
+            },
+            &[("-X", "--exclude-from")],
+        ),
+        "diff" => (
+            OptionSpec {
+                short_values: "O",
+                long_values: &[],
+            },
+            &[("-O", "")],
+        ),
+        _ => return,
+    };
+    let parsed = parse_options(rest, &spec, false);
+    for (option, value) in &parsed.options {
+        let names_file = file_options.iter().any(|(short, long)| {
+            option == short || (!long.is_empty() && is_option(option, "", long))
+        });
+        if let (true, Some(value)) = (names_file, value) {
+            path_effect(value, repository, reads, out);
+        }
+    }
+    let no_index = parsed
+        .options
+        .iter()
+        .any(|(option, _)| option.len() > 5 && is_option(option, "", "--no-index"));
+    // git also diffs two paths without the index when either lies outside
+    // the repository, so both operands of a two-operand diff may be files.
+    if name == "diff" && (no_index || parsed.operands.len() == 2) {
+        for operand in &parsed.operands {
+            path_effect(operand, repository, reads, out);
+        }
     }
 }
 

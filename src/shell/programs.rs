@@ -82,12 +82,12 @@ impl Site {
 /// Programs and builtins that read or write no files named by their
 /// operands and reach no network.
 const NO_FILE_EFFECTS: &[&str] = &[
-    "echo", "printf", "pwd", "true", "false", ":", "date", "whoami", "id", "uname", "sleep", "yes",
+    "echo", "printf", "pwd", "true", "false", ":", "whoami", "id", "uname", "sleep", "yes",
     "seq", "expr", "test", "[", "which", "type", "printenv", "set", "shopt", "unset", "read",
     "wait", "jobs", "exit", "return", "break", "continue", "shift", "getopts", "let", "ulimit",
     "umask", "tput", "clear", "nproc", "uptime", "ps", "df", "free", "locale", "arch", "tty",
     "logname", "groups", "dirs", "help", "tr", "basename", "dirname", "hostname", "unalias",
-    "whereis", "man", "lsof", "cal", "bc", "disown", "bg", "fg",
+    "whereis", "man", "lsof", "cal", "disown", "bg", "fg",
 ];
 
 /// Programs whose operands are all files they read.
@@ -138,6 +138,7 @@ const READS_OPERANDS: &[&str] = &[
     "xzcat",
     "sort",
     "uniq",
+    "bc",
 ];
 
 /// Programs that list the working directory when given no operand.
@@ -273,6 +274,10 @@ pub(crate) fn classify(
             paths_of(&parsed.operands, site, writes, out);
         }
         "chmod" | "chown" | "chgrp" => change_owner_or_mode(name, args, site, out),
+        "date" => {
+            let parsed = parse_options(args, &reader_options(name), false);
+            option_files(name, &parsed, site, out);
+        }
         "cp" | "mv" | "install" => copy_like(name, args, site, out),
         "ln" => {
             copy_like(name, args, site, out);
@@ -365,7 +370,14 @@ fn reader_options(name: &str) -> OptionSpec {
                 "buffer-size",
                 "field-separator",
                 "temporary-directory",
+                "files0-from",
+                "random-source",
+                "compress-program",
             ],
+        },
+        "wc" => OptionSpec {
+            short_values: "",
+            long_values: &["files0-from"],
         },
         "uniq" => OptionSpec {
             short_values: "fsw",
@@ -378,16 +390,62 @@ fn reader_options(name: &str) -> OptionSpec {
             ],
         },
         "du" => OptionSpec {
-            short_values: "dBt",
-            long_values: &["max-depth", "block-size", "threshold", "exclude"],
+            short_values: "dBtX",
+            long_values: &[
+                "max-depth",
+                "block-size",
+                "threshold",
+                "exclude",
+                "exclude-from",
+                "files0-from",
+            ],
         },
         "tree" => OptionSpec {
-            short_values: "LIP",
-            long_values: &[],
+            short_values: "LIPoHT",
+            long_values: &["gitfile", "infofile", "charset", "filelimit", "timefmt", "sort"],
         },
         "diff" => OptionSpec {
             short_values: "CUxX",
-            long_values: &["context", "unified", "exclude", "exclude-from"],
+            long_values: &[
+                "context",
+                "unified",
+                "exclude",
+                "exclude-from",
+                "from-file",
+                "to-file",
+            ],
+        },
+        "date" => OptionSpec {
+            short_values: "dfrs",
+            long_values: &["date", "file", "reference", "set"],
+        },
+        // Only the string options of less: whether a numeric one such as
+        // `-x` takes the next word as its value is left open, and reading it
+        // as an operand adds a read rather than hiding one.
+        "less" | "more" => OptionSpec {
+            short_values: "kopPtTO",
+            long_values: &[
+                "log-file",
+                "LOG-FILE",
+                "lesskey-file",
+                "lesskey-src",
+                "tag",
+                "tag-file",
+                "pattern",
+                "prompt",
+            ],
+        },
+        "xxd" => OptionSpec {
+            short_values: "cglosn",
+            long_values: &[],
+        },
+        "file" => OptionSpec {
+            short_values: "mfFeP",
+            long_values: &["magic-file", "files-from", "separator", "exclude", "parameter"],
+        },
+        "bat" => OptionSpec {
+            short_values: "lHmr",
+            long_values: &["language", "highlight-line", "map-syntax", "line-range", "pager"],
         },
         "fold" | "fmt" | "column" => OptionSpec {
             short_values: "wcst",
@@ -400,14 +458,93 @@ fn reader_options(name: &str) -> OptionSpec {
     }
 }
 
-fn read_operands(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
-    let parsed = parse_options(args, &reader_options(name), false);
-    if name == "sort" {
-        for (option, value) in &parsed.options {
-            if let ("-o" | "--output", Some(value)) = (option.as_str(), value) {
-                path_effect(value, site, writes, out);
+/// What an option's value names.
+#[derive(Clone, Copy)]
+enum OptionFile {
+    Read,
+    Written,
+    /// A file that lists the names of more files to read, which the
+    /// analysis cannot see.
+    ListsNames,
+    /// A program to run.
+    Program,
+}
+
+/// Options of reading programs whose value is a file or a program, as
+/// (program, short option, long option, what the value is).
+const OPTION_FILES: &[(&str, &str, &str, OptionFile)] = &[
+    ("sort", "-o", "--output", OptionFile::Written),
+    ("sort", "-T", "--temporary-directory", OptionFile::Written),
+    ("sort", "", "--files0-from", OptionFile::ListsNames),
+    ("sort", "", "--random-source", OptionFile::Read),
+    ("sort", "", "--compress-program", OptionFile::Program),
+    ("wc", "", "--files0-from", OptionFile::ListsNames),
+    ("du", "", "--files0-from", OptionFile::ListsNames),
+    ("du", "-X", "--exclude-from", OptionFile::Read),
+    ("diff", "-X", "--exclude-from", OptionFile::Read),
+    ("diff", "", "--from-file", OptionFile::Read),
+    ("diff", "", "--to-file", OptionFile::Read),
+    ("date", "-f", "--file", OptionFile::Read),
+    ("date", "-r", "--reference", OptionFile::Read),
+    ("tree", "-o", "", OptionFile::Written),
+    ("tree", "", "--gitfile", OptionFile::Read),
+    ("tree", "", "--infofile", OptionFile::Read),
+    ("less", "-o", "--log-file", OptionFile::Written),
+    ("less", "-O", "--LOG-FILE", OptionFile::Written),
+    ("less", "-k", "--lesskey-file", OptionFile::Read),
+    ("less", "", "--lesskey-src", OptionFile::Read),
+    ("less", "-T", "--tag-file", OptionFile::Read),
+    ("file", "-m", "--magic-file", OptionFile::Read),
+    ("file", "-f", "--files-from", OptionFile::ListsNames),
+    ("bat", "", "--pager", OptionFile::Program),
+];
+
+/// Adds the effects of the options of `name` that name files or programs.
+fn option_files(name: &str, parsed: &ParsedArgs, site: &Site, out: &mut Vec<Effect>) {
+    // `more` takes the options of `less` that matter here.
+    let name = if name == "more" { "less" } else { name };
+    for (option, value) in &parsed.options {
+        let found = OPTION_FILES.iter().find(|(program, short, long, _)| {
+            *program == name && (option == short || (!long.is_empty() && option == long))
+        });
+        let (Some((_, _, _, kind)), Some(value)) = (found, value) else {
+            continue;
+        };
+        match kind {
+            OptionFile::Read => path_effect(value, site, reads, out),
+            OptionFile::Written => path_effect(value, site, writes, out),
+            OptionFile::ListsNames => {
+                path_effect(value, site, reads, out);
+                let reason = format!("`{name} {option}` reads files named in `{}`", value.text);
+                opaque(out, reason);
+            }
+            OptionFile::Program => {
+                let reason = format!("`{name} {option}` runs the program `{}`", value.text);
+                opaque(out, reason);
             }
         }
+    }
+}
+
+fn read_operands(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    let parsed = parse_options(args, &reader_options(name), false);
+    option_files(name, &parsed, site, out);
+    if name == "xxd" {
+        // `xxd [-r] IN OUT` writes OUT. Every operand after the first is
+        // taken as written, because a long word option such as `-cols 8`
+        // leaves its value among the operands.
+        if let Some((input, outputs)) = parsed.operands.split_first() {
+            path_effect(input, site, reads, out);
+            paths_of(outputs, site, writes, out);
+        }
+        return;
+    }
+    if matches!(name, "less" | "more") {
+        less_commands(name, &parsed.operands, out);
+    }
+    if is_checksum(name) && has_option(&parsed, "-c", "--check") {
+        let reason = format!("`{name} --check` reads the files its list names");
+        opaque(out, reason);
     }
     if name == "uniq" {
         if let [input, output, ..] = parsed.operands.as_slice() {
@@ -420,6 +557,25 @@ fn read_operands(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) 
         out.push(reads(site.cwd.clone()));
     }
     paths_of(&parsed.operands, site, reads, out);
+}
+
+/// `less +CMD` runs less commands at start, and commands such as `!` run a
+/// shell or `s` save to a file; only a line number or `G` is known harmless.
+fn less_commands(name: &str, operands: &[Word], out: &mut Vec<Effect>) {
+    for word in operands {
+        let Some(command) = word.text.strip_prefix('+') else {
+            continue;
+        };
+        let harmless = command.chars().all(|c| c.is_ascii_digit()) || command == "G";
+        if !harmless || !word.known {
+            let reason = format!("`{name} {}` runs commands of `{name}`", word.text);
+            opaque(out, reason);
+        }
+    }
+}
+
+fn is_checksum(name: &str) -> bool {
+    name.ends_with("sum")
 }
 
 fn change_owner_or_mode(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
