@@ -133,84 +133,151 @@ fn url_file_name(url: &str) -> String {
     }
 }
 
+/// What the value of a download tool's option names.
+#[derive(Clone, Copy)]
+enum Value {
+    /// A file the tool writes (`curl -o`).
+    Written,
+    /// A file the tool reads, which it may also send (`wget --post-file`).
+    Read,
+    /// `@FILE`, read and sent when the value starts with `@` (`curl -d`).
+    AtFile,
+    /// `NAME@FILE` or `@FILE`, read when `@` comes before any `=`
+    /// (`curl --data-urlencode`).
+    NamedAtFile,
+    /// `NAME=@FILE` or `NAME=<FILE`, with `;type=...` after it (`curl -F`).
+    FormFile,
+    /// A file unless the value holds `=` (`curl -b`).
+    CookieFile,
+    /// A file the tool uploads, where `{a,b}` and `[1-3]` expand to more.
+    Upload,
+    /// Options or programs the analysis cannot follow.
+    Opaque(&'static str),
+}
+
+/// File-valued options of curl, as (short, long, what the value names).
+const CURL_FILES: &[(&str, &str, Value)] = &[
+    ("-o", "--output", Value::Written),
+    ("-c", "--cookie-jar", Value::Written),
+    ("-D", "--dump-header", Value::Written),
+    ("", "--trace", Value::Written),
+    ("", "--trace-ascii", Value::Written),
+    ("", "--stderr", Value::Written),
+    ("", "--libcurl", Value::Written),
+    ("", "--etag-save", Value::Written),
+    ("", "--hsts", Value::Written),
+    ("", "--alt-svc", Value::Written),
+    ("-T", "--upload-file", Value::Upload),
+    ("-d", "--data", Value::AtFile),
+    ("", "--data-binary", Value::AtFile),
+    ("", "--data-ascii", Value::AtFile),
+    ("", "--json", Value::AtFile),
+    ("-H", "--header", Value::AtFile),
+    ("", "--proxy-header", Value::AtFile),
+    ("-w", "--write-out", Value::AtFile),
+    ("", "--data-urlencode", Value::NamedAtFile),
+    ("", "--url-query", Value::NamedAtFile),
+    ("", "--variable", Value::NamedAtFile),
+    ("-F", "--form", Value::FormFile),
+    ("-b", "--cookie", Value::CookieFile),
+    ("", "--etag-compare", Value::Read),
+    ("", "--netrc-file", Value::Read),
+    ("-E", "--cert", Value::Read),
+    ("", "--key", Value::Read),
+    ("", "--cacert", Value::Read),
+    ("", "--capath", Value::Read),
+    ("-K", "--config", Value::Opaque("reads options from a file")),
+    ("", "--unix-socket", Value::Opaque("connects to a local socket")),
+    ("", "--abstract-unix-socket", Value::Opaque("connects to a local socket")),
+];
+
+const CURL_LONG_VALUES: &[&str] = &[
+    "output",
+    "output-dir",
+    "upload-file",
+    "data",
+    "data-binary",
+    "data-ascii",
+    "data-raw",
+    "data-urlencode",
+    "json",
+    "url-query",
+    "variable",
+    "header",
+    "proxy-header",
+    "request",
+    "user",
+    "user-agent",
+    "referer",
+    "cookie",
+    "cookie-jar",
+    "form",
+    "form-string",
+    "config",
+    "range",
+    "write-out",
+    "max-time",
+    "proxy",
+    "cert",
+    "key",
+    "cacert",
+    "capath",
+    "dump-header",
+    "url",
+    "connect-timeout",
+    "retry",
+    "trace",
+    "trace-ascii",
+    "stderr",
+    "libcurl",
+    "etag-save",
+    "etag-compare",
+    "hsts",
+    "alt-svc",
+    "netrc-file",
+    "unix-socket",
+    "abstract-unix-socket",
+];
+
 fn curl(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     let spec = OptionSpec {
         short_values: "oTdHXuAebcFKrwmxEyYzCDQtU",
-        long_values: &[
-            "output",
-            "upload-file",
-            "data",
-            "data-binary",
-            "data-raw",
-            "data-urlencode",
-            "header",
-            "request",
-            "user",
-            "user-agent",
-            "referer",
-            "cookie",
-            "cookie-jar",
-            "form",
-            "config",
-            "range",
-            "write-out",
-            "max-time",
-            "proxy",
-            "cert",
-            "key",
-            "cacert",
-            "dump-header",
-            "url",
-            "output-dir",
-            "connect-timeout",
-            "retry",
-        ],
+        long_values: CURL_LONG_VALUES,
     };
     let parsed = parse_options(args, &spec, false);
     let mut urls: Vec<Word> = parsed.operands.clone();
     let mut remote_name = false;
+    let output_dir = parsed
+        .options
+        .iter()
+        .rev()
+        .find(|(option, _)| option == "--output-dir")
+        .and_then(|(_, value)| value.clone());
     for (option, value) in &parsed.options {
         match (option.as_str(), value) {
-            ("-o" | "--output" | "-c" | "--cookie-jar" | "-D" | "--dump-header", Some(value)) => {
-                path_effect(value, site, writes, out);
+            ("-o" | "--output", Some(value)) => {
+                path_effect(&in_output_dir(value, output_dir.as_ref()), site, writes, out);
             }
-            ("-T" | "--upload-file", Some(value)) => path_effect(value, site, reads, out),
-            (
-                "-d" | "--data" | "--data-binary" | "--data-urlencode" | "-F" | "--form",
-                Some(value),
-            ) => {
-                if let Some(file) = value.text.rsplit_once('@').map(|(_, file)| file) {
-                    path_effect(
-                        &Word {
-                            text: file.to_string(),
-                            ..value.clone()
-                        },
-                        site,
-                        reads,
-                        out,
-                    );
-                }
+            ("-w" | "--write-out", Some(value)) if value.text.contains("%output{") => {
+                out.push(Effect::Opaque {
+                    reason: "`curl --write-out %output{...}` writes a file it names".into(),
+                });
             }
-            ("-K" | "--config", _) => out.push(Effect::Opaque {
-                reason: "`curl --config` reads options from a file".into(),
-            }),
             ("--url", Some(value)) => urls.push(value.clone()),
             ("-O" | "--remote-name" | "--remote-name-all", _) => remote_name = true,
+            (option, _) if is_option(option, "", "--remote-name") => remote_name = true,
+            (option, Some(value)) => value_files(CURL_FILES, "curl", option, value, site, out),
             _ => {}
         }
     }
     for url in &urls {
         network(out, url);
         if remote_name {
-            path_effect(
-                &Word {
-                    text: url_file_name(&url.text),
-                    ..url.clone()
-                },
-                site,
-                writes,
-                out,
-            );
+            let file = Word {
+                text: url_file_name(&url.text),
+                ..url.clone()
+            };
+            path_effect(&in_output_dir(&file, output_dir.as_ref()), site, writes, out);
         }
     }
     if urls.is_empty() {
@@ -220,19 +287,177 @@ fn curl(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     }
 }
 
+/// `curl --output-dir DIR` puts `-o` and `-O` files below DIR.
+fn in_output_dir(file: &Word, directory: Option<&Word>) -> Word {
+    match directory {
+        Some(directory) if file.text != "-" && !file.text.starts_with('/') => Word {
+            text: format!("{}/{}", directory.text.trim_end_matches('/'), file.text),
+            known: file.known && directory.known,
+            ..file.clone()
+        },
+        _ => file.clone(),
+    }
+}
+
+/// Adds the effects of one option of `program` that `table` lists.
+fn value_files(
+    table: &[(&str, &str, Value)],
+    program: &str,
+    option: &str,
+    value: &Word,
+    site: &Site,
+    out: &mut Vec<Effect>,
+) {
+    let found = table
+        .iter()
+        .find(|(short, long, _)| option == *short || (!long.is_empty() && option == *long));
+    let Some((_, _, kind)) = found else {
+        return;
+    };
+    let files = match kind {
+        Value::Written => {
+            path_effect(value, site, writes, out);
+            return;
+        }
+        Value::Opaque(what) => {
+            out.push(Effect::Opaque {
+                reason: format!("`{program} {option}` {what}"),
+            });
+            return;
+        }
+        Value::Upload if value.text.contains(['{', '[']) => {
+            out.push(Effect::Opaque {
+                reason: format!("`{program} {option} {}` uploads a file pattern", value.text),
+            });
+            return;
+        }
+        Value::Read | Value::Upload => vec![value.text.clone()],
+        Value::AtFile => value
+            .text
+            .strip_prefix('@')
+            .map(|file| vec![file.to_string()])
+            .unwrap_or_default(),
+        Value::NamedAtFile => named_at_file(&value.text).into_iter().collect(),
+        Value::FormFile => form_files(&value.text),
+        Value::CookieFile if value.text.contains('=') => Vec::new(),
+        Value::CookieFile => vec![value.text.clone()],
+    };
+    for file in files {
+        let word = Word {
+            text: file,
+            ..value.clone()
+        };
+        path_effect(&word, site, reads, out);
+    }
+}
+
+/// The file of `NAME@FILE` or `@FILE`: curl reads a file when `@` comes
+/// before any `=`.
+fn named_at_file(text: &str) -> Option<String> {
+    let at = text.find('@')?;
+    let is_content = text.find('=').is_some_and(|equals| equals < at);
+    (!is_content).then(|| text.get(at + 1..).unwrap_or_default().to_string())
+}
+
+/// The files of a form part `NAME=@FILE;type=...` or `NAME=<FILE`. A quoted
+/// name is taken whole; otherwise every way curl may split the rest at `;`
+/// or `,` is listed, so a split that hides a path still reads it.
+fn form_files(text: &str) -> Vec<String> {
+    let Some((_, rest)) = text.split_once('=') else {
+        return Vec::new();
+    };
+    // `;headers=@FILE` reads the part's headers from a file.
+    let mut files: Vec<String> = rest
+        .split(';')
+        .filter_map(|part| part.trim().strip_prefix("headers="))
+        .filter_map(|file| file.strip_prefix('@').or_else(|| file.strip_prefix('<')))
+        .map(str::to_string)
+        .collect();
+    let Some(body) = rest.strip_prefix('@').or_else(|| rest.strip_prefix('<')) else {
+        return files;
+    };
+    if let Some(quoted) = body.strip_prefix('"') {
+        let end = quoted.find('"').unwrap_or(quoted.len());
+        files.push(quoted.get(..end).unwrap_or(quoted).replace('\\', ""));
+        return files;
+    }
+    files.push(body.to_string());
+    let before_type = body.split(';').next().unwrap_or(body);
+    files.push(before_type.to_string());
+    files.extend(before_type.split(',').map(str::to_string));
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// File-valued options of wget; `-O` is handled apart because it replaces
+/// the file a URL would be saved to.
+const WGET_FILES: &[(&str, &str, Value)] = &[
+    ("-o", "--output-file", Value::Written),
+    ("-a", "--append-output", Value::Written),
+    ("", "--save-cookies", Value::Written),
+    ("", "--rejected-log", Value::Written),
+    ("", "--hsts-file", Value::Written),
+    ("", "--warc-tempdir", Value::Written),
+    ("", "--post-file", Value::Read),
+    ("", "--body-file", Value::Read),
+    ("", "--load-cookies", Value::Read),
+    ("", "--ca-certificate", Value::Read),
+    ("", "--ca-directory", Value::Read),
+    ("", "--certificate", Value::Read),
+    ("", "--private-key", Value::Read),
+    ("", "--crl-file", Value::Read),
+    ("", "--warc-dedup", Value::Read),
+    ("", "--config", Value::Opaque("reads options from a file")),
+    ("", "--use-askpass", Value::Opaque("runs a program for passwords")),
+];
+
+const WGET_LONG_VALUES: &[&str] = &[
+    "output-document",
+    "output-file",
+    "append-output",
+    "directory-prefix",
+    "input-file",
+    "input-metalink",
+    "user-agent",
+    "header",
+    "tries",
+    "timeout",
+    "warc-file",
+    "warc-tempdir",
+    "warc-dedup",
+    "save-cookies",
+    "load-cookies",
+    "rejected-log",
+    "hsts-file",
+    "post-file",
+    "body-file",
+    "post-data",
+    "body-data",
+    "method",
+    "config",
+    "use-askpass",
+    "ca-certificate",
+    "ca-directory",
+    "certificate",
+    "private-key",
+    "crl-file",
+    "execute",
+    "base",
+    "accept",
+    "reject",
+    "domains",
+    "exclude-domains",
+    "level",
+    "user",
+    "password",
+    "referer",
+];
+
 fn wget(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     let spec = OptionSpec {
-        short_values: "OoPiaeUTtwQ",
-        long_values: &[
-            "output-document",
-            "output-file",
-            "directory-prefix",
-            "input-file",
-            "user-agent",
-            "header",
-            "tries",
-            "timeout",
-        ],
+        short_values: "OoPiaeUTtwQARDIXlB",
+        long_values: WGET_LONG_VALUES,
     };
     let parsed = parse_options(args, &spec, false);
     let mut document: Option<Word> = None;
@@ -240,14 +465,22 @@ fn wget(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     for (option, value) in &parsed.options {
         match (option.as_str(), value) {
             ("-O" | "--output-document", Some(value)) => document = Some(value.clone()),
-            ("-o" | "--output-file" | "-a", Some(value)) => path_effect(value, site, writes, out),
             ("-P" | "--directory-prefix", Some(value)) => directory = value.clone(),
-            ("-i" | "--input-file", Some(value)) => {
+            ("-i" | "--input-file" | "--input-metalink", Some(value)) => {
                 path_effect(value, site, reads, out);
                 out.push(Effect::Opaque {
                     reason: "`wget -i` reads its URLs from a file".into(),
                 });
             }
+            // The archive is FILE.warc.gz, next to FILE.
+            ("--warc-file", Some(value)) => {
+                let archive = Word {
+                    text: format!("{}.warc.gz", value.text),
+                    ..value.clone()
+                };
+                path_effect(&archive, site, writes, out);
+            }
+            (option, Some(value)) => value_files(WGET_FILES, "wget", option, value, site, out),
             _ => {}
         }
     }
@@ -664,4 +897,28 @@ fn git_config(rest: &[Word], here: std::path::PathBuf, out: &mut Vec<Effect>) {
     out.push(Effect::Opaque {
         reason: "`git config` changes configuration, which can make git run commands".into(),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_parts_name_their_files() {
+        assert_eq!(form_files("f=</etc/a"), ["/etc/a"]);
+        assert_eq!(form_files("f=@\"x;y\";type=text/plain"), ["x;y"]);
+        let split = form_files("f=@a,b;type=t");
+        for file in ["a,b;type=t", "a,b", "a", "b"] {
+            assert!(split.iter().any(|listed| listed == file), "{file} in {split:?}");
+        }
+        assert_eq!(form_files("f=x;headers=@/etc/h"), ["/etc/h"]);
+        assert!(form_files("f=plain text").is_empty());
+    }
+
+    #[test]
+    fn url_encoded_data_reads_a_file_only_before_equals() {
+        assert_eq!(named_at_file("n@/etc/a").as_deref(), Some("/etc/a"));
+        assert_eq!(named_at_file("@/etc/a").as_deref(), Some("/etc/a"));
+        assert_eq!(named_at_file("n=a@b"), None);
+    }
 }
