@@ -187,8 +187,16 @@ const CURL_FILES: &[(&str, &str, Value)] = &[
     ("", "--cacert", Value::Read),
     ("", "--capath", Value::Read),
     ("-K", "--config", Value::Opaque("reads options from a file")),
-    ("", "--unix-socket", Value::Opaque("connects to a local socket")),
-    ("", "--abstract-unix-socket", Value::Opaque("connects to a local socket")),
+    (
+        "",
+        "--unix-socket",
+        Value::Opaque("connects to a local socket"),
+    ),
+    (
+        "",
+        "--abstract-unix-socket",
+        Value::Opaque("connects to a local socket"),
+    ),
 ];
 
 const CURL_LONG_VALUES: &[&str] = &[
@@ -256,7 +264,12 @@ fn curl(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     for (option, value) in &parsed.options {
         match (option.as_str(), value) {
             ("-o" | "--output", Some(value)) => {
-                path_effect(&in_output_dir(value, output_dir.as_ref()), site, writes, out);
+                path_effect(
+                    &in_output_dir(value, output_dir.as_ref()),
+                    site,
+                    writes,
+                    out,
+                );
             }
             ("-w" | "--write-out", Some(value)) if value.text.contains("%output{") => {
                 out.push(Effect::Opaque {
@@ -277,7 +290,12 @@ fn curl(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
                 text: url_file_name(&url.text),
                 ..url.clone()
             };
-            path_effect(&in_output_dir(&file, output_dir.as_ref()), site, writes, out);
+            path_effect(
+                &in_output_dir(&file, output_dir.as_ref()),
+                site,
+                writes,
+                out,
+            );
         }
     }
     if urls.is_empty() {
@@ -409,7 +427,11 @@ const WGET_FILES: &[(&str, &str, Value)] = &[
     ("", "--crl-file", Value::Read),
     ("", "--warc-dedup", Value::Read),
     ("", "--config", Value::Opaque("reads options from a file")),
-    ("", "--use-askpass", Value::Opaque("runs a program for passwords")),
+    (
+        "",
+        "--use-askpass",
+        Value::Opaque("runs a program for passwords"),
+    ),
 ];
 
 const WGET_LONG_VALUES: &[&str] = &[
@@ -764,7 +786,12 @@ fn git_read_files(name: &str, rest: &[Word], repository: &Site, out: &mut Vec<Ef
         "ls-files" => (
             OptionSpec {
                 short_values: "xX",
-                long_values: &["exclude", "exclude-from", "exclude-per-directory", "with-tree"],
+                long_values: &[
+                    "exclude",
+                    "exclude-from",
+                    "exclude-per-directory",
+                    "with-tree",
+                ],
             },
             &[("-X", "--exclude-from")],
         ),
@@ -909,7 +936,10 @@ mod tests {
         assert_eq!(form_files("f=@\"x;y\";type=text/plain"), ["x;y"]);
         let split = form_files("f=@a,b;type=t");
         for file in ["a,b;type=t", "a,b", "a", "b"] {
-            assert!(split.iter().any(|listed| listed == file), "{file} in {split:?}");
+            assert!(
+                split.iter().any(|listed| listed == file),
+                "{file} in {split:?}"
+            );
         }
         assert_eq!(form_files("f=x;headers=@/etc/h"), ["/etc/h"]);
         assert!(form_files("f=plain text").is_empty());

@@ -194,14 +194,32 @@ mod tests {
     fn long_value_options_expand_from_unique_prefixes() {
         let spec = OptionSpec {
             short_values: "",
-            long_values: &["target-directory", "suffix", "output-document", "output-file"],
+            long_values: &[
+                "target-directory",
+                "suffix",
+                "output-document",
+                "output-file",
+            ],
         };
-        let parsed = parse_options(&words("--t=/x --target y --output-doc z --output w a"), &spec, false);
+        let parsed = parse_options(
+            &words("--t=/x --target y --output-doc z --output w a"),
+            &spec,
+            false,
+        );
         assert_eq!(
             names(&parsed),
-            ["--target-directory", "--target-directory", "--output-document", "--output"]
+            [
+                "--target-directory",
+                "--target-directory",
+                "--output-document",
+                "--output"
+            ]
         );
-        let operands: Vec<String> = parsed.operands.iter().map(|word| word.text.clone()).collect();
+        let operands: Vec<String> = parsed
+            .operands
+            .iter()
+            .map(|word| word.text.clone())
+            .collect();
         assert_eq!(operands, ["w", "a"]);
     }
 

@@ -37,15 +37,52 @@ struct Manager {
 }
 
 const NPM_INSTALL: &[&str] = &[
-    "install", "i", "add", "ci", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal",
-    "isntall", "update", "up", "upgrade", "udpate", "audit fix", "dedupe", "ddp", "clean-install",
-    "ic", "install-clean", "isntall-clean",
+    "install",
+    "i",
+    "add",
+    "ci",
+    "in",
+    "ins",
+    "inst",
+    "insta",
+    "instal",
+    "isnt",
+    "isnta",
+    "isntal",
+    "isntall",
+    "update",
+    "up",
+    "upgrade",
+    "udpate",
+    "audit fix",
+    "dedupe",
+    "ddp",
+    "clean-install",
+    "ic",
+    "install-clean",
+    "isntall-clean",
 ];
 
 /// npm subcommands that ask the registry but change nothing locally.
 const NPM_NETWORK: &[&str] = &[
-    "view", "info", "show", "v", "outdated", "audit", "search", "s", "se", "find", "whoami", "ping",
-    "doctor", "find-dupes", "repo", "docs", "home", "bugs",
+    "view",
+    "info",
+    "show",
+    "v",
+    "outdated",
+    "audit",
+    "search",
+    "s",
+    "se",
+    "find",
+    "whoami",
+    "ping",
+    "doctor",
+    "find-dupes",
+    "repo",
+    "docs",
+    "home",
+    "bugs",
 ];
 
 const MANAGERS: &[Manager] = &[
@@ -171,15 +208,7 @@ const MANAGERS: &[Manager] = &[
             (Kind::Remove, &["uninstall"]),
             (
                 Kind::Query,
-                &[
-                    "list",
-                    "show",
-                    "freeze",
-                    "check",
-                    "--version",
-                    "-V",
-                    "help",
-                ],
+                &["list", "show", "freeze", "check", "--version", "-V", "help"],
             ),
             (Kind::Network, &["index", "search"]),
         ],
@@ -564,7 +593,12 @@ const REDIRECTING_OPTIONS: &[(&str, &[&str])] = &[
     ("yarn", &["--registry", "--use-yarnrc"]),
     (
         "pip",
-        &["--index-url", "--extra-index-url", "--find-links", "--proxy"],
+        &[
+            "--index-url",
+            "--extra-index-url",
+            "--find-links",
+            "--proxy",
+        ],
     ),
 ];
 
@@ -625,15 +659,30 @@ mod tests {
 
     #[test]
     fn abbreviated_and_scoped_registries_redirect() {
-        assert_eq!(redirecting_option("npm", &parsed("view x --reg=u")), Some("--registry"));
-        assert_eq!(redirecting_option("npm", &parsed("view x --userc u")), Some("--userc"));
+        assert_eq!(
+            redirecting_option("npm", &parsed("view x --reg=u")),
+            Some("--registry")
+        );
+        assert_eq!(
+            redirecting_option("npm", &parsed("view x --userc u")),
+            Some("--userc")
+        );
         assert_eq!(
             redirecting_option("npm", &parsed("i @a/x --@a:registry=u")),
             Some("--@a:registry")
         );
-        assert_eq!(redirecting_option("pip", &parsed("install --index u x")), Some("--index-url"));
-        assert_eq!(redirecting_option("npm", &parsed("install --save-dev x")), None);
-        assert_eq!(redirecting_option("cargo", &parsed("add --registry u x")), None);
+        assert_eq!(
+            redirecting_option("pip", &parsed("install --index u x")),
+            Some("--index-url")
+        );
+        assert_eq!(
+            redirecting_option("npm", &parsed("install --save-dev x")),
+            None
+        );
+        assert_eq!(
+            redirecting_option("cargo", &parsed("add --registry u x")),
+            None
+        );
     }
 
     #[test]
@@ -647,6 +696,9 @@ mod tests {
         assert!(matches!(kind("view x"), Some((Some(Kind::Network), 1))));
         assert!(matches!(kind("audit fix"), Some((Some(Kind::Install), 2))));
         assert!(matches!(kind("ls"), Some((Some(Kind::Query), 1))));
-        assert!(matches!(kind("cache add x"), Some((Some(Kind::Unlisted), 1))));
+        assert!(matches!(
+            kind("cache add x"),
+            Some((Some(Kind::Unlisted), 1))
+        ));
     }
 }

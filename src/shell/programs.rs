@@ -82,12 +82,12 @@ impl Site {
 /// Programs and builtins that read or write no files named by their
 /// operands and reach no network.
 const NO_FILE_EFFECTS: &[&str] = &[
-    "echo", "printf", "pwd", "true", "false", ":", "whoami", "id", "uname", "sleep", "yes",
-    "seq", "expr", "test", "[", "which", "type", "printenv", "set", "shopt", "unset", "read",
-    "wait", "jobs", "exit", "return", "break", "continue", "shift", "getopts", "let", "ulimit",
-    "umask", "tput", "clear", "nproc", "uptime", "ps", "df", "free", "locale", "arch", "tty",
-    "logname", "groups", "dirs", "help", "tr", "basename", "dirname", "hostname", "unalias",
-    "whereis", "man", "lsof", "cal", "disown", "bg", "fg",
+    "echo", "printf", "pwd", "true", "false", ":", "whoami", "id", "uname", "sleep", "yes", "seq",
+    "expr", "test", "[", "which", "type", "printenv", "set", "shopt", "unset", "read", "wait",
+    "jobs", "exit", "return", "break", "continue", "shift", "getopts", "let", "ulimit", "umask",
+    "tput", "clear", "nproc", "uptime", "ps", "df", "free", "locale", "arch", "tty", "logname",
+    "groups", "dirs", "help", "tr", "basename", "dirname", "hostname", "unalias", "whereis", "man",
+    "lsof", "cal", "disown", "bg", "fg",
 ];
 
 /// Programs whose operands are all files they read.
@@ -402,7 +402,14 @@ fn reader_options(name: &str) -> OptionSpec {
         },
         "tree" => OptionSpec {
             short_values: "LIPoHT",
-            long_values: &["gitfile", "infofile", "charset", "filelimit", "timefmt", "sort"],
+            long_values: &[
+                "gitfile",
+                "infofile",
+                "charset",
+                "filelimit",
+                "timefmt",
+                "sort",
+            ],
         },
         "diff" => OptionSpec {
             short_values: "CUxX",
@@ -441,11 +448,23 @@ fn reader_options(name: &str) -> OptionSpec {
         },
         "file" => OptionSpec {
             short_values: "mfFeP",
-            long_values: &["magic-file", "files-from", "separator", "exclude", "parameter"],
+            long_values: &[
+                "magic-file",
+                "files-from",
+                "separator",
+                "exclude",
+                "parameter",
+            ],
         },
         "bat" => OptionSpec {
             short_values: "lHmr",
-            long_values: &["language", "highlight-line", "map-syntax", "line-range", "pager"],
+            long_values: &[
+                "language",
+                "highlight-line",
+                "map-syntax",
+                "line-range",
+                "pager",
+            ],
         },
         "fold" | "fmt" | "column" => OptionSpec {
             short_values: "wcst",
