@@ -133,7 +133,7 @@ fn url_file_name(url: &str) -> String {
     }
 }
 
-/// What the value of a download tool's option names.
+/// The kind of file or program that a download tool's option value names.
 #[derive(Clone, Copy)]
 enum Value {
     /// A file the tool writes (`curl -o`).
@@ -147,7 +147,7 @@ enum Value {
     NamedAtFile,
     /// `NAME=@FILE` or `NAME=<FILE`, with `;type=...` after it (`curl -F`).
     FormFile,
-    /// A file unless the value holds `=` (`curl -b`).
+    /// A file unless the value contains `=` (`curl -b`).
     CookieFile,
     /// A file the tool uploads, where `{a,b}` and `[1-3]` expand to more.
     Upload,
@@ -369,17 +369,17 @@ fn value_files(
     }
 }
 
-/// The file of `NAME@FILE` or `@FILE`: curl reads a file when `@` comes
-/// before any `=`.
+/// Returns the file of `NAME@FILE` or `@FILE`. curl reads a file only when
+/// `@` comes before any `=`.
 fn named_at_file(text: &str) -> Option<String> {
     let at = text.find('@')?;
     let is_content = text.find('=').is_some_and(|equals| equals < at);
     (!is_content).then(|| text.get(at + 1..).unwrap_or_default().to_string())
 }
 
-/// The files of a form part `NAME=@FILE;type=...` or `NAME=<FILE`. A quoted
-/// name is taken whole; otherwise every way curl may split the rest at `;`
-/// or `,` is listed, so a split that hides a path still reads it.
+/// Lists the files of a form part `NAME=@FILE;type=...` or `NAME=<FILE`.
+/// A quoted name is taken whole. Otherwise every way curl may split the
+/// rest at `;` or `,` is listed, so a split that hides a path still reads it.
 fn form_files(text: &str) -> Vec<String> {
     let Some((_, rest)) = text.split_once('=') else {
         return Vec::new();
@@ -946,7 +946,7 @@ mod tests {
     }
 
     #[test]
-    fn url_encoded_data_reads_a_file_only_before_equals() {
+    fn named_at_file_needs_at_first() {
         assert_eq!(named_at_file("n@/etc/a").as_deref(), Some("/etc/a"));
         assert_eq!(named_at_file("@/etc/a").as_deref(), Some("/etc/a"));
         assert_eq!(named_at_file("n=a@b"), None);

@@ -15,12 +15,13 @@ enum Kind {
     Publish,
     /// Removes packages from the project: a write of the working directory.
     Remove,
-    /// Reads only local files.
+    /// A query that reads only local files.
     Query,
-    /// Asks the registry without installing (`npm view`): network access.
+    /// A query sent to the registry (`npm view`), which counts as network
+    /// access.
     Network,
     /// A subcommand not known to stay offline. It is opaque and counts as
-    /// network access, so a policy that holds the network holds it too.
+    /// network access, so a policy that denies network access denies it.
     Unlisted,
 }
 

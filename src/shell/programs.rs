@@ -426,9 +426,9 @@ fn reader_options(name: &str) -> OptionSpec {
             short_values: "dfrs",
             long_values: &["date", "file", "reference", "set"],
         },
-        // Only the string options of less: whether a numeric one such as
-        // `-x` takes the next word as its value is left open, and reading it
-        // as an operand adds a read rather than hiding one.
+        // Only the string options of less take a value here. Whether a
+        // numeric option such as `-x` takes the next word is not checked, and
+        // reading that word as an operand adds a read rather than hiding one.
         "less" | "more" => OptionSpec {
             short_values: "kopPtTO",
             long_values: &[
@@ -477,7 +477,7 @@ fn reader_options(name: &str) -> OptionSpec {
     }
 }
 
-/// What an option's value names.
+/// The kind of file or program that an option's value names.
 #[derive(Clone, Copy)]
 enum OptionFile {
     Read,
@@ -520,7 +520,7 @@ const OPTION_FILES: &[(&str, &str, &str, OptionFile)] = &[
 
 /// Adds the effects of the options of `name` that name files or programs.
 fn option_files(name: &str, parsed: &ParsedArgs, site: &Site, out: &mut Vec<Effect>) {
-    // `more` takes the options of `less` that matter here.
+    // `more` is `less` on some systems, so the options of `less` count.
     let name = if name == "more" { "less" } else { name };
     for (option, value) in &parsed.options {
         let found = OPTION_FILES.iter().find(|(program, short, long, _)| {
@@ -578,8 +578,9 @@ fn read_operands(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) 
     paths_of(&parsed.operands, site, reads, out);
 }
 
-/// `less +CMD` runs less commands at start, and commands such as `!` run a
-/// shell or `s` save to a file; only a line number or `G` is known harmless.
+/// Flags `less +CMD`, which runs less commands at start. Commands such as
+/// `!` run a shell and `s` saves to a file, so only a line number or `G`
+/// passes.
 fn less_commands(name: &str, operands: &[Word], out: &mut Vec<Effect>) {
     for word in operands {
         let Some(command) = word.text.strip_prefix('+') else {
@@ -758,7 +759,7 @@ fn patch(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     }
 }
 
-/// Tells whether `parsed` holds the option `short` or `long`, the long one
+/// Tells whether `parsed` contains the option `short` or `long`, the long one
 /// possibly abbreviated.
 fn has_option(parsed: &ParsedArgs, short: &str, long: &str) -> bool {
     parsed
