@@ -288,19 +288,7 @@ pub(crate) fn classify(
         "sed" => sed(args, site, out),
         "awk" | "gawk" | "mawk" | "nawk" => awk(name, args, site, out),
         "grep" | "egrep" | "fgrep" | "rg" | "ag" | "ack" => grep_like(name, args, site, out),
-        "jq" => {
-            let spec = OptionSpec {
-                short_values: "fL",
-                long_values: &["from-file", "indent", "arg", "argjson"],
-            };
-            let parsed = parse_options(args, &spec, false);
-            paths_of(
-                parsed.operands.get(1..).unwrap_or_default(),
-                site,
-                reads,
-                out,
-            );
-        }
+        "jq" => jq(args, site, out),
         "find" => find(walker, args, site, out, place),
         "tar" | "bsdtar" | "gtar" => archive::tar(args, site, out),
         "gzip" | "gunzip" | "bzip2" | "bunzip2" | "xz" | "unxz" | "zstd" | "unzstd" => {
@@ -604,10 +592,7 @@ fn change_owner_or_mode(name: &str, args: &[Word], site: &Site, out: &mut Vec<Ef
         long_values: &[],
     };
     let parsed = parse_options(args, &spec, false);
-    let has_reference = parsed
-        .options
-        .iter()
-        .any(|(option, _)| option == "--reference");
+    let has_reference = has_option(&parsed, "", "--reference");
     // `chmod -x f` spells the mode like an option.
     let mode_as_option = name == "chmod"
         && args.iter().any(|word| {
@@ -872,16 +857,61 @@ fn sed_script_runs_or_writes(script: &str) -> bool {
     })
 }
 
+/// `jq FILTER FILES...`, or `jq -f PROGRAM FILES...` where every operand
+/// is an input file. `--rawfile` and `--slurpfile` take a name and a file,
+/// so their file is left among the operands and read as one.
+fn jq(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    let spec = OptionSpec {
+        short_values: "fL",
+        long_values: &["from-file", "indent", "arg", "argjson"],
+    };
+    let parsed = parse_options(args, &spec, false);
+    let mut from_file = false;
+    for (option, value) in &parsed.options {
+        let names_file = is_option(option, "-f", "--from-file") || option == "-L";
+        if let (true, Some(value)) = (names_file, value) {
+            from_file |= option != "-L";
+            path_effect(value, site, reads, out);
+        }
+    }
+    let skip = usize::from(!from_file);
+    paths_of(
+        parsed.operands.get(skip..).unwrap_or_default(),
+        site,
+        reads,
+        out,
+    );
+}
+
 fn awk(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     let spec = OptionSpec {
-        short_values: "fvF",
-        long_values: &["file", "assign", "field-separator"],
+        short_values: "fvFilE",
+        long_values: &[
+            "file",
+            "assign",
+            "field-separator",
+            "include",
+            "load",
+            "exec",
+        ],
     };
     let parsed = parse_options(args, &spec, false);
     if has_option(&parsed, "-f", "--file") {
         opaque(
             out,
             format!("`{name} -f` runs a program file that is not analysed"),
+        );
+        return;
+    }
+    // gawk loads source files and extensions, and `-i inplace` rewrites
+    // every input file.
+    let loads = [("-i", "--include"), ("-l", "--load"), ("-E", "--exec")]
+        .iter()
+        .find(|(short, long)| has_option(&parsed, short, long));
+    if let Some((_, long)) = loads {
+        opaque(
+            out,
+            format!("`{name} {long}` loads code that is not analysed"),
         );
         return;
     }
@@ -993,6 +1023,15 @@ fn find(walker: &mut Walker, args: &[Word], site: &Site, out: &mut Vec<Effect>, 
                 if let Some(file) = expression.get(index) {
                     path_effect(file, site, writes, out);
                 }
+            }
+            "-files0-from" => {
+                if let Some(file) = expression.get(index) {
+                    path_effect(file, site, reads, out);
+                }
+                opaque(
+                    out,
+                    "`find -files0-from` reads its roots from a file".into(),
+                );
             }
             "-exec" | "-execdir" | "-ok" | "-okdir" => {
                 let end = expression
