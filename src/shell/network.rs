@@ -1,7 +1,7 @@
 //! Programs that reach the network, and `git`, whose subcommands either stay
 //! in the repository or talk to a remote.
 
-use super::options::{is_option, parse_options, OptionSpec};
+use super::options::{is_option, parse_options, OptionSpec, ParsedArgs};
 use super::programs::{path_effect, Site};
 use super::words::Word;
 use super::Effect;
@@ -67,12 +67,28 @@ pub(crate) fn classify(name: &str, args: &[Word], site: &Site, out: &mut Vec<Eff
                 path: site.cwd.clone(),
             });
         }
+        "aria2c" => {
+            for url in args.iter().filter(|word| !word.is_option()) {
+                network(out, url);
+            }
+            out.push(Effect::Opaque {
+                reason: "`aria2c` writes files and runs hooks that are not analysed".into(),
+            });
+        }
+        "http" | "https" | "xh" => httpie(name, args, site, out),
         "ssh" | "sftp" => {
             let spec = OptionSpec {
                 short_values: "BbcDEeFIiJLlmOoPpRSWw",
                 long_values: &[],
             };
             let parsed = parse_options(args, &spec, true);
+            for (option, value) in &parsed.options {
+                match (option.as_str(), value) {
+                    ("-E" | "-S", Some(value)) => path_effect(value, site, writes, out),
+                    ("-i" | "-F", Some(value)) => path_effect(value, site, reads, out),
+                    _ => {}
+                }
+            }
             match args.get(parsed.end) {
                 Some(host) => network(
                     out,
@@ -87,11 +103,31 @@ pub(crate) fn classify(name: &str, args: &[Word], site: &Site, out: &mut Vec<Eff
             }
         }
         _ => {
+            let is_netcat = matches!(name, "nc" | "ncat" | "netcat");
             let spec = OptionSpec {
-                short_values: "cipqswWtTmfxeb",
-                long_values: &[],
+                short_values: if is_netcat {
+                    "cipqswWtTmfxebo"
+                } else {
+                    "cipqswWtTmfxeb"
+                },
+                long_values: &[
+                    "exec",
+                    "sh-exec",
+                    "lua-exec",
+                    "output",
+                    "hex-dump",
+                    "proxy",
+                    "proxy-type",
+                    "source",
+                    "source-port",
+                    "wait",
+                    "idle-timeout",
+                ],
             };
             let parsed = parse_options(args, &spec, false);
+            if is_netcat || name == "dig" {
+                other_option_files(name, &parsed, site, out);
+            }
             match parsed.operands.first() {
                 Some(host) => network(out, host),
                 None => out.push(Effect::Network {
@@ -99,15 +135,34 @@ pub(crate) fn classify(name: &str, args: &[Word], site: &Site, out: &mut Vec<Eff
                 }),
             }
             let runs_program = parsed.options.iter().any(|(option, _)| {
-                matches!(
-                    option.as_str(),
-                    "-e" | "-c" | "--exec" | "--sh-exec" | "--lua-exec"
-                )
+                matches!(option.as_str(), "-e" | "-c")
+                    || ["--exec", "--sh-exec", "--lua-exec"]
+                        .iter()
+                        .any(|long| is_option(option, "", long))
             });
             if runs_program || name == "socat" {
                 let reason = format!("`{name}` can connect a program to the network");
                 out.push(Effect::Opaque { reason });
             }
+        }
+    }
+}
+
+/// Files that the options of nc, ncat or dig name: nc dumps traffic to
+/// `-o FILE`, and dig reads queries or a key from `-f` and `-k`. nc's `-x`
+/// is a dump file for ncat but a proxy for OpenBSD nc, so it is opaque.
+fn other_option_files(name: &str, parsed: &ParsedArgs, site: &Site, out: &mut Vec<Effect>) {
+    for (option, value) in &parsed.options {
+        match (name, option.as_str(), value) {
+            ("dig", "-f" | "-k", Some(value)) => path_effect(value, site, reads, out),
+            ("dig", _, _) => {}
+            (_, "-o" | "--output" | "--hex-dump", Some(value)) => {
+                path_effect(value, site, writes, out)
+            }
+            (_, "-x" | "--proxy", _) => out.push(Effect::Opaque {
+                reason: format!("`{name} {option}` names a proxy or a dump file"),
+            }),
+            _ => {}
         }
     }
 }
@@ -529,6 +584,117 @@ fn wget(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
         out.push(Effect::Opaque {
             reason: "`wget` without a URL".into(),
         });
+    }
+}
+
+const HTTPIE_LONG_VALUES: &[&str] = &[
+    "auth",
+    "auth-type",
+    "output",
+    "session",
+    "session-read-only",
+    "verify",
+    "cert",
+    "cert-key",
+    "proxy",
+    "print",
+    "pretty",
+    "style",
+    "timeout",
+    "max-redirects",
+    "format-options",
+    "boundary",
+    "default-scheme",
+    "response-charset",
+    "response-mime",
+    "raw",
+    "ssl",
+    "ciphers",
+];
+
+/// HTTPie (`http`, `https`) and xh: `[METHOD] URL [ITEM...]`. An item with
+/// `@` (`field@FILE`, `field=@FILE`, `field:=@FILE`, `Header:@FILE`) sends
+/// a file, `-o FILE` writes the response, and `-d` saves it in the working
+/// directory.
+fn httpie(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    let spec = OptionSpec {
+        short_values: "aAopsv",
+        long_values: HTTPIE_LONG_VALUES,
+    };
+    let parsed = parse_options(args, &spec, false);
+    let mut output: Option<Word> = None;
+    let mut download = false;
+    for (option, value) in &parsed.options {
+        match (option.as_str(), value) {
+            ("-o" | "--output", Some(value)) => output = Some(value.clone()),
+            ("-d" | "--download", _) => download = true,
+            ("--cert" | "--cert-key", Some(value)) => path_effect(value, site, reads, out),
+            ("--session" | "--session-read-only", Some(value)) if value.text.contains('/') => {
+                path_effect(value, site, writes, out)
+            }
+            ("--session" | "--session-read-only" | "--proxy", _) => out.push(Effect::Opaque {
+                reason: format!("`{name} {option}` uses a file or a proxy that is not analysed"),
+            }),
+            _ => {}
+        }
+    }
+    let operands = parsed.operands.as_slice();
+    // Whether a lowercase word such as `get` is a method or a host is left
+    // to the tool, so a word of letters alone counts as both.
+    let letters_only =
+        |word: &Word| !word.text.is_empty() && word.text.chars().all(|c| c.is_ascii_alphabetic());
+    let hosts = match operands {
+        [first, ..] if first.text.chars().all(|c| c.is_ascii_uppercase()) => 1..2,
+        [first, ..] if letters_only(first) => 0..2,
+        _ => 0..1,
+    };
+    let urls = operands.get(hosts).unwrap_or_default();
+    if urls.is_empty() {
+        out.push(Effect::Opaque {
+            reason: format!("`{name}` without a URL"),
+        });
+        return;
+    }
+    for url in urls {
+        network(out, &httpie_target(url));
+    }
+    // Every operand is checked, because a URL can be taken for a method.
+    // A URL's `user@` only adds a read of a path below the working directory.
+    for item in operands {
+        if let Some((_, file)) = item.text.split_once('@') {
+            let file = Word {
+                text: file.to_string(),
+                ..item.clone()
+            };
+            path_effect(&file, site, reads, out);
+        }
+    }
+    let Some(url) = urls.last() else {
+        return;
+    };
+    match output {
+        Some(output) => path_effect(&output, site, writes, out),
+        None if download => {
+            let file = Word {
+                text: url_file_name(&url.text),
+                ..url.clone()
+            };
+            path_effect(&file, site, writes, out);
+        }
+        None => {}
+    }
+}
+
+/// Returns the host HTTPie reaches for `url`; `:3000/path` is its shorthand
+/// for localhost.
+fn httpie_target(url: &Word) -> Word {
+    let text = match url.text.strip_prefix(':') {
+        Some(rest) => format!("localhost:{rest}"),
+        None => url.text.clone(),
+    };
+    Word {
+        text,
+        ..url.clone()
     }
 }
 
