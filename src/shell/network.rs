@@ -698,6 +698,78 @@ fn httpie_target(url: &Word) -> Word {
     }
 }
 
+const RSYNC_LONG_VALUES: &[&str] = &[
+    "rsh",
+    "exclude",
+    "include",
+    "filter",
+    "rsync-path",
+    "temp-dir",
+    "files-from",
+    "exclude-from",
+    "include-from",
+    "password-file",
+    "read-batch",
+    "write-batch",
+    "only-write-batch",
+    "log-file",
+    "log-file-format",
+    "backup-dir",
+    "partial-dir",
+    "compare-dest",
+    "copy-dest",
+    "link-dest",
+    "suffix",
+    "chmod",
+    "chown",
+    "usermap",
+    "groupmap",
+    "out-format",
+    "timeout",
+    "contimeout",
+    "bwlimit",
+    "max-size",
+    "min-size",
+    "port",
+    "sockopts",
+    "info",
+    "debug",
+    "protocol",
+    "iconv",
+    "checksum-choice",
+    "compress-choice",
+    "skip-compress",
+    "remote-option",
+];
+
+/// File-valued rsync options. `crate::hazards` makes some of them opaque as
+/// well, while these add the paths, so a write outside is denied.
+const RSYNC_FILES: &[(&str, &str, Value)] = &[
+    ("", "--log-file", Value::Written),
+    ("", "--backup-dir", Value::Written),
+    ("", "--temp-dir", Value::Written),
+    ("", "--partial-dir", Value::Written),
+    ("", "--compare-dest", Value::Read),
+    ("", "--copy-dest", Value::Read),
+    ("", "--link-dest", Value::Written),
+    ("", "--exclude-from", Value::Read),
+    ("", "--include-from", Value::Read),
+    ("", "--password-file", Value::Read),
+    ("", "--read-batch", Value::Read),
+    ("", "--write-batch", Value::Written),
+    ("", "--only-write-batch", Value::Written),
+];
+
+/// Tells whether an rsync filter rule merges rules from a file
+/// (`merge FILE`, `. FILE`, `dir-merge NAME`, `: NAME`).
+fn merges_rules(rule: &str) -> bool {
+    let keyword = rule.split([' ', '_', ',']).next().unwrap_or(rule);
+    keyword.starts_with('.')
+        || keyword.starts_with(':')
+        || keyword == "merge"
+        || keyword == "dir-merge"
+}
+
 /// `scp` and `rsync`: an operand `host:path` is remote; the last operand is
 /// the destination and the others are sources.
 fn copy(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
@@ -707,16 +779,8 @@ fn copy(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
             long_values: &[],
         },
         _ => OptionSpec {
-            short_values: "efTB",
-            long_values: &[
-                "rsh",
-                "exclude",
-                "include",
-                "filter",
-                "rsync-path",
-                "temp-dir",
-                "files-from",
-            ],
+            short_values: "efTBM",
+            long_values: RSYNC_LONG_VALUES,
         },
     };
     let parsed = parse_options(args, &spec, false);
@@ -728,6 +792,25 @@ fn copy(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
         out.push(Effect::Opaque {
             reason: format!("`{name}` runs a remote shell command given as an option"),
         });
+    }
+    for (option, value) in &parsed.options {
+        match (name, option.as_str(), value) {
+            ("scp", "-i" | "-F", Some(value)) => path_effect(value, site, reads, out),
+            ("scp", _, _) => {}
+            (_, "-f" | "--filter", Some(value)) if merges_rules(&value.text) => {
+                out.push(Effect::Opaque {
+                    reason: format!("`rsync {option}` merges rules from a file"),
+                });
+            }
+            (_, "--files-from", Some(value)) => {
+                path_effect(value, site, reads, out);
+                out.push(Effect::Opaque {
+                    reason: "`rsync --files-from` copies files named in a list".into(),
+                });
+            }
+            (_, option, Some(value)) => value_files(RSYNC_FILES, "rsync", option, value, site, out),
+            _ => {}
+        }
     }
     let Some((destination, sources)) = parsed.operands.split_last() else {
         return;

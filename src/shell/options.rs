@@ -93,9 +93,10 @@ fn long_option(
 /// `--target-directory`). A name that is exact, ambiguous or unknown is
 /// returned as given.
 // NOTE: `known` lists only the options that take a value. A prefix that the
-// real program finds ambiguous with one of its flags makes it exit with an
-// error, so reading it as the value option adds effects that never happen
-// but hides none.
+// real program finds ambiguous, or a program that takes no abbreviations,
+// makes it exit with an error, so the expansion adds effects but hides none.
+// The exception is a flag whose full name is a prefix of a listed option
+// (tar's `--checkpoint`): it would take the next word as its value.
 pub(crate) fn expand_long<'a>(name: &'a str, known: &[&'a str]) -> &'a str {
     if name.is_empty() || known.contains(&name) {
         return name;
