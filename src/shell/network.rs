@@ -698,6 +698,10 @@ fn httpie_target(url: &Word) -> Word {
     }
 }
 
+/// Long rsync options that take a value. `--backup-dir`, `--partial-dir`,
+/// `--checksum-choice` and `--compress-choice` are left out, because the
+/// flags `--backup`, `--partial`, `--checksum` and `--compress` would expand
+/// to them and take the next word. Their `=VALUE` form is still read.
 const RSYNC_LONG_VALUES: &[&str] = &[
     "rsh",
     "exclude",
@@ -714,8 +718,6 @@ const RSYNC_LONG_VALUES: &[&str] = &[
     "only-write-batch",
     "log-file",
     "log-file-format",
-    "backup-dir",
-    "partial-dir",
     "compare-dest",
     "copy-dest",
     "link-dest",
@@ -736,8 +738,6 @@ const RSYNC_LONG_VALUES: &[&str] = &[
     "debug",
     "protocol",
     "iconv",
-    "checksum-choice",
-    "compress-choice",
     "skip-compress",
     "remote-option",
 ];

@@ -96,7 +96,8 @@ fn long_option(
 // real program finds ambiguous, or a program that takes no abbreviations,
 // makes it exit with an error, so the expansion adds effects but hides none.
 // The exception is a flag whose full name is a prefix of a listed option
-// (tar's `--checkpoint`): it would take the next word as its value.
+// (rsync's `--partial` beside `--partial-dir`): it would take the next word
+// as its value, so such options must stay out of `known`.
 pub(crate) fn expand_long<'a>(name: &'a str, known: &[&'a str]) -> &'a str {
     if name.is_empty() || known.contains(&name) {
         return name;

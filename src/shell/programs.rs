@@ -314,9 +314,10 @@ pub(crate) fn classify(
 /// Value-taking options of the programs in `WRITES_OPERANDS`.
 fn writer_options(name: &str) -> OptionSpec {
     match name {
+        // `--context[=CTX]` takes a value only after `=`.
         "mkdir" => OptionSpec {
             short_values: "m",
-            long_values: &["mode", "context"],
+            long_values: &["mode"],
         },
         "touch" => OptionSpec {
             short_values: "drt",
@@ -390,25 +391,13 @@ fn reader_options(name: &str) -> OptionSpec {
         },
         "tree" => OptionSpec {
             short_values: "LIPoHT",
-            long_values: &[
-                "gitfile",
-                "infofile",
-                "charset",
-                "filelimit",
-                "timefmt",
-                "sort",
-            ],
+            // Not `infofile`, because the flag `--info` would expand to it.
+            long_values: &["gitfile", "charset", "filelimit", "timefmt", "sort"],
         },
+        // `--context[=NUM]` and `--unified[=NUM]` take a value only after `=`.
         "diff" => OptionSpec {
             short_values: "CUxX",
-            long_values: &[
-                "context",
-                "unified",
-                "exclude",
-                "exclude-from",
-                "from-file",
-                "to-file",
-            ],
+            long_values: &["exclude", "exclude-from", "from-file", "to-file"],
         },
         "date" => OptionSpec {
             short_values: "dfrs",
