@@ -518,14 +518,21 @@ pub(crate) fn classify(name: &str, args: &[Word], site: &Site, out: &mut Vec<Eff
         });
         return;
     };
-    let parsed = parse_options(args, &VALUE_OPTIONS, false);
+    // pip's flag `--pre` would otherwise expand to `--prefix` and take the
+    // next word, such as `-r`, as its value.
+    let args: Vec<Word> = args
+        .iter()
+        .filter(|word| word.text != "--pre")
+        .cloned()
+        .collect();
+    let parsed = parse_options(&args, &VALUE_OPTIONS, false);
     if let Some(option) = redirecting_option(lookup, &parsed) {
         out.push(Effect::Opaque {
             reason: format!("`{name} {option}` fetches from another address than the registry"),
         });
     }
     let operands: Vec<&Word> = parsed.operands.iter().collect();
-    let (kind, used) = subcommand_kind(manager, args, &operands);
+    let (kind, used) = subcommand_kind(manager, &args, &operands);
     let packages: Vec<String> = operands
         .iter()
         .skip(used)
@@ -684,6 +691,24 @@ mod tests {
             redirecting_option("cargo", &parsed("add --registry u x")),
             None
         );
+    }
+
+    #[test]
+    fn pip_pre_flag_keeps_requirement_file() {
+        let context = crate::shell::ShellContext {
+            cwd: "/w/job".into(),
+            home: None,
+            worktree: "/w/job".into(),
+        };
+        let analysis = crate::shell::analyse("pip install --pre -r /etc/reqs.txt", &context);
+        let read = Effect::ReadsFile {
+            path: "/etc/reqs.txt".into(),
+        };
+        let found = analysis
+            .sub_commands
+            .iter()
+            .any(|sub| sub.effects.contains(&read));
+        assert!(found, "{analysis:?}");
     }
 
     #[test]
