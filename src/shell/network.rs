@@ -59,14 +59,7 @@ pub(crate) fn classify(name: &str, args: &[Word], site: &Site, out: &mut Vec<Eff
         "curl" => curl(args, site, out),
         "wget" => wget(args, site, out),
         "scp" | "rsync" => copy(name, args, site, out),
-        "gh" => {
-            out.push(Effect::Network {
-                target: "github.com".into(),
-            });
-            out.push(Effect::WritesFile {
-                path: site.cwd.clone(),
-            });
-        }
+        "gh" => github_cli(args, site, out),
         "aria2c" => {
             for url in args.iter().filter(|word| !word.is_option()) {
                 network(out, url);
@@ -770,6 +763,116 @@ fn merges_rules(rule: &str) -> bool {
         || keyword == "dir-merge"
 }
 
+/// Command groups of the GitHub CLI. Any other name is an alias, which may
+/// run a shell command, or an extension, which runs its own code.
+const GH_GROUPS: &[&str] = &[
+    "api",
+    "attestation",
+    "browse",
+    "cache",
+    "completion",
+    "gist",
+    "gpg-key",
+    "help",
+    "issue",
+    "label",
+    "org",
+    "pr",
+    "project",
+    "release",
+    "repo",
+    "ruleset",
+    "run",
+    "search",
+    "secret",
+    "ssh-key",
+    "status",
+    "variable",
+    "version",
+    "workflow",
+];
+
+/// `gh GROUP SUBCOMMAND ...` reaches GitHub and may change the working
+/// directory. Its subcommands upload files named as operands (`gist create`,
+/// `release upload`) or as option values (`--body-file`, `-F key=@FILE`),
+/// so every operand and value is also read as a path, which adds only
+/// harmless reads below the working directory for plain words.
+fn github_cli(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    out.push(Effect::Network {
+        target: "github.com".into(),
+    });
+    out.push(writes(site.cwd.clone()));
+    let spec = OptionSpec {
+        short_values: "DO",
+        long_values: &[
+            "dir",
+            "output",
+            "input",
+            "body-file",
+            "field",
+            "raw-field",
+            "hostname",
+            "env-file",
+            "header",
+            "jq",
+            "template",
+            "title",
+            "body",
+            "repo",
+            "method",
+        ],
+    };
+    let parsed = parse_options(args, &spec, false);
+    for (option, value) in &parsed.options {
+        match (option.as_str(), value) {
+            ("-D" | "--dir" | "-O" | "--output", Some(value)) => {
+                path_effect(value, site, writes, out)
+            }
+            ("--hostname", Some(value)) => network(out, value),
+            (_, Some(value)) => github_paths(value, site, out),
+            _ => {}
+        }
+    }
+    let operands = parsed.operands.as_slice();
+    let group = operands.first().map(|word| word.text.as_str());
+    let subcommand = operands.get(1).map(|word| word.text.as_str());
+    let changes_setup = match (group, subcommand) {
+        (Some("auth"), Some("status" | "token")) => false,
+        (Some("config"), Some("get" | "list")) => false,
+        (Some("auth" | "config"), _) => true,
+        (Some(group), _) => !GH_GROUPS.contains(&group),
+        (None, _) => false,
+    };
+    if changes_setup {
+        out.push(Effect::Opaque {
+            reason: format!(
+                "`gh {}` runs an alias or extension, or changes gh's setup",
+                group.unwrap_or_default()
+            ),
+        });
+    }
+    if let (Some("repo" | "gist"), Some("clone"), Some(directory)) =
+        (group, subcommand, operands.get(3))
+    {
+        path_effect(directory, site, writes, out);
+    }
+    for operand in operands.get(2..).unwrap_or_default() {
+        github_paths(operand, site, out);
+    }
+}
+
+/// Reads `text` as a path, and the part after `@` as one too (`key=@FILE`).
+fn github_paths(word: &Word, site: &Site, out: &mut Vec<Effect>) {
+    path_effect(word, site, reads, out);
+    if let Some((_, file)) = word.text.split_once('@') {
+        let file = Word {
+            text: file.to_string(),
+            ..word.clone()
+        };
+        path_effect(&file, site, reads, out);
+    }
+}
+
 /// `scp` and `rsync`: an operand `host:path` is remote; the last operand is
 /// the destination and the others are sources.
 fn copy(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
@@ -1192,6 +1295,49 @@ mod tests {
         }
         assert_eq!(form_files("f=x;headers=@/etc/h"), ["/etc/h"]);
         assert!(form_files("f=plain text").is_empty());
+    }
+
+    fn effects_of(command: &str) -> Vec<Effect> {
+        let context = crate::shell::ShellContext {
+            cwd: "/w/job".into(),
+            home: None,
+            worktree: "/w/job".into(),
+        };
+        let analysis = crate::shell::analyse(command, &context);
+        analysis
+            .sub_commands
+            .into_iter()
+            .flat_map(|sub| sub.effects)
+            .collect()
+    }
+
+    fn reads_path(effects: &[Effect], path: &str) -> bool {
+        effects.contains(&Effect::ReadsFile { path: path.into() })
+    }
+
+    fn is_opaque(effects: &[Effect]) -> bool {
+        effects
+            .iter()
+            .any(|effect| matches!(effect, Effect::Opaque { .. }))
+    }
+
+    #[test]
+    fn gh_uploads_read_their_files() {
+        let gist = effects_of("gh gist create /etc/a");
+        assert!(reads_path(&gist, "/etc/a"), "{gist:?}");
+        let field = effects_of("gh api repos/o/r/issues -F body=@/etc/b");
+        assert!(reads_path(&field, "/etc/b"), "{field:?}");
+        let body = effects_of("gh pr create --body-file=/etc/c");
+        assert!(reads_path(&body, "/etc/c"), "{body:?}");
+    }
+
+    #[test]
+    fn gh_aliases_and_setup_are_opaque() {
+        assert!(is_opaque(&effects_of("gh co 12")));
+        assert!(is_opaque(&effects_of("gh config set pager cat")));
+        assert!(is_opaque(&effects_of("gh extension install o/x")));
+        assert!(!is_opaque(&effects_of("gh pr view 12")));
+        assert!(!is_opaque(&effects_of("gh auth status")));
     }
 
     #[test]
