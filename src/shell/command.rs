@@ -54,6 +54,20 @@ const LOADER_VARIABLES: &[&str] = &[
     "PAGER",
     "SHELLOPTS",
     "BASHOPTS",
+    // Pagers, preprocessors and options that man, less, bat and gh take
+    // from the environment, and the homes of their configuration files.
+    "MANPAGER",
+    "MANOPT",
+    "LESS",
+    "LESSOPEN",
+    "LESSCLOSE",
+    "LESSKEY",
+    "BAT_PAGER",
+    "GH_PAGER",
+    "CURL_HOME",
+    "WGETRC",
+    "HOME",
+    "XDG_CONFIG_HOME",
 ];
 
 /// Directories whose programs are taken to be the system's own, so

@@ -86,7 +86,7 @@ const NO_FILE_EFFECTS: &[&str] = &[
     "expr", "test", "[", "which", "type", "printenv", "set", "shopt", "unset", "read", "wait",
     "jobs", "exit", "return", "break", "continue", "shift", "getopts", "let", "ulimit", "umask",
     "tput", "clear", "nproc", "uptime", "ps", "df", "free", "locale", "arch", "tty", "logname",
-    "groups", "dirs", "help", "tr", "basename", "dirname", "hostname", "unalias", "whereis", "man",
+    "groups", "dirs", "help", "tr", "basename", "dirname", "hostname", "unalias", "whereis",
     "lsof", "cal", "disown", "bg", "fg",
 ];
 
@@ -274,6 +274,7 @@ pub(crate) fn classify(
             paths_of(&parsed.operands, site, writes, out);
         }
         "chmod" | "chown" | "chgrp" => change_owner_or_mode(name, args, site, out),
+        "man" => man(args, out),
         "date" => {
             let parsed = parse_options(args, &reader_options(name), false);
             option_files(name, &parsed, site, out);
@@ -568,6 +569,31 @@ fn less_commands(name: &str, operands: &[Word], out: &mut Vec<Effect>) {
             let reason = format!("`{name} {}` runs commands of `{name}`", word.text);
             opaque(out, reason);
         }
+    }
+}
+
+/// `man` reads its own pages, but options can name a pager or browser to
+/// run (`-P`, `-H`), a local file (`-l`) or other page trees, so any option
+/// but a few lookups makes it opaque.
+fn man(args: &[Word], out: &mut Vec<Effect>) {
+    let lookups = [
+        "-k",
+        "-f",
+        "-w",
+        "-a",
+        "--apropos",
+        "--whatis",
+        "--where",
+        "--all",
+    ];
+    let other = args
+        .iter()
+        .find(|word| word.is_option() && !lookups.contains(&word.text.as_str()));
+    if let Some(option) = other {
+        opaque(
+            out,
+            format!("`man {}` may run a pager or read a file", option.text),
+        );
     }
 }
 
