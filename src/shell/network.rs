@@ -1096,7 +1096,7 @@ pub(crate) fn git(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
             });
             out.push(writes(here));
         }
-        "config" => git_config(rest, here, out),
+        "config" => git_config(rest, &repository, out),
         name if GIT_READS.contains(&name) => {
             git_read_files(name, rest, &repository, out);
             out.push(reads(here));
@@ -1157,6 +1157,16 @@ fn git_read_files(name: &str, rest: &[Word], repository: &Site, out: &mut Vec<Ef
         _ => return,
     };
     let parsed = parse_options(rest, &spec, false);
+    // `-O[PAGER]` and `--open-files-in-pager[=PAGER]`, which git takes
+    // abbreviated down to `--op`.
+    let pager = parsed.options.iter().find(|(option, _)| {
+        option == "-O" || (option.len() >= 4 && is_option(option, "", "--open-files-in-pager"))
+    });
+    if let (Some((option, _)), "grep") = (pager, name) {
+        out.push(Effect::Opaque {
+            reason: format!("`git grep {option}` runs a pager command"),
+        });
+    }
     for (option, value) in &parsed.options {
         let names_file = file_options.iter().any(|(short, long)| {
             option == short || (!long.is_empty() && is_option(option, "", long))
@@ -1207,6 +1217,13 @@ fn git_clone(rest: &[Word], repository: &Site, out: &mut Vec<Effect>) {
         ],
     };
     let parsed = parse_options(rest, &spec, false);
+    for (option, value) in &parsed.options {
+        match (option.as_str(), value) {
+            ("--separate-git-dir", Some(value)) => path_effect(value, repository, writes, out),
+            ("--reference", Some(value)) => path_effect(value, repository, reads, out),
+            _ => {}
+        }
+    }
     if parsed.options.iter().any(|(option, _)| {
         matches!(
             option.as_str(),
@@ -1237,12 +1254,13 @@ fn git_clone(rest: &[Word], repository: &Site, out: &mut Vec<Effect>) {
     path_effect(&destination, repository, writes, out);
 }
 
-fn git_config(rest: &[Word], here: std::path::PathBuf, out: &mut Vec<Effect>) {
+fn git_config(rest: &[Word], repository: &Site, out: &mut Vec<Effect>) {
     let spec = OptionSpec {
         short_values: "f",
         long_values: &["file", "type", "default"],
     };
     let parsed = parse_options(rest, &spec, false);
+    config_files(&parsed, repository, out);
     let queries = [
         "--get",
         "--get-all",
@@ -1256,26 +1274,45 @@ fn git_config(rest: &[Word], here: std::path::PathBuf, out: &mut Vec<Effect>) {
         .options
         .iter()
         .any(|(option, _)| queries.contains(&option.as_str()));
+    // git takes these abbreviated too (`--ed` for `--edit`), and the
+    // subcommand form `git config edit` opens an editor.
     let changes = parsed.options.iter().any(|(option, _)| {
-        matches!(
-            option.as_str(),
-            "--unset"
-                | "--unset-all"
-                | "--add"
-                | "--replace-all"
-                | "-e"
-                | "--edit"
-                | "--rename-section"
-                | "--remove-section"
-        )
-    });
+        option == "-e"
+            || [
+                "--unset",
+                "--unset-all",
+                "--add",
+                "--replace-all",
+                "--edit",
+                "--rename-section",
+                "--remove-section",
+            ]
+            .iter()
+            .any(|long| is_option(option, "", long))
+    }) || parsed
+        .operands
+        .first()
+        .is_some_and(|word| word.text == "edit");
     if (is_query || parsed.operands.len() <= 1) && !changes {
-        out.push(reads(here));
+        out.push(reads(repository.cwd.clone()));
         return;
     }
     out.push(Effect::Opaque {
         reason: "`git config` changes configuration, which can make git run commands".into(),
     });
+}
+
+/// Adds reads of the files `git config` reads beyond the repository's own:
+/// `--file FILE`, `--global` (`~/.gitconfig`) and `--system`.
+fn config_files(parsed: &ParsedArgs, repository: &Site, out: &mut Vec<Effect>) {
+    for (option, value) in &parsed.options {
+        match (option.as_str(), value) {
+            ("-f" | "--file", Some(value)) => path_effect(value, repository, reads, out),
+            ("--global", _) => path_effect(&Word::literal("~/.gitconfig"), repository, reads, out),
+            ("--system", _) => out.push(reads("/etc/gitconfig".into())),
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]
