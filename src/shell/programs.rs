@@ -420,6 +420,10 @@ fn reader_options(name: &str) -> OptionSpec {
                 "prompt",
             ],
         },
+        "hexdump" => OptionSpec {
+            short_values: "efns",
+            long_values: &["format", "format-file", "length", "skip"],
+        },
         "xxd" => OptionSpec {
             short_values: "cglosn",
             long_values: &[],
@@ -492,6 +496,7 @@ const OPTION_FILES: &[(&str, &str, &str, OptionFile)] = &[
     ("less", "", "--lesskey-src", OptionFile::Read),
     ("less", "-T", "--tag-file", OptionFile::Read),
     ("file", "-m", "--magic-file", OptionFile::Read),
+    ("hexdump", "-f", "--format-file", OptionFile::Read),
     ("file", "-f", "--files-from", OptionFile::ListsNames),
     ("bat", "", "--pager", OptionFile::Program),
 ];
