@@ -407,7 +407,7 @@ fn reader_options(name: &str) -> OptionSpec {
         // Only the string options of less take a value here. Whether a
         // numeric option such as `-x` takes the next word is not checked, and
         // reading that word as an operand adds a read rather than hiding one.
-        "less" | "more" => OptionSpec {
+        "less" => OptionSpec {
             short_values: "kopPtTO",
             long_values: &[
                 "log-file",
@@ -419,6 +419,13 @@ fn reader_options(name: &str) -> OptionSpec {
                 "pattern",
                 "prompt",
             ],
+        },
+        // The options of `less` that name files, for systems where `more` is
+        // `less`. util-linux more has none of these letters, and its `-p` is
+        // a flag.
+        "more" => OptionSpec {
+            short_values: "oOkT",
+            long_values: &["log-file", "LOG-FILE", "lesskey-file", "tag-file"],
         },
         "hexdump" => OptionSpec {
             short_values: "efns",
@@ -496,8 +503,8 @@ const OPTION_FILES: &[(&str, &str, &str, OptionFile)] = &[
     ("less", "", "--lesskey-src", OptionFile::Read),
     ("less", "-T", "--tag-file", OptionFile::Read),
     ("file", "-m", "--magic-file", OptionFile::Read),
-    ("hexdump", "-f", "--format-file", OptionFile::Read),
     ("file", "-f", "--files-from", OptionFile::ListsNames),
+    ("hexdump", "-f", "--format-file", OptionFile::Read),
     ("bat", "", "--pager", OptionFile::Program),
 ];
 
