@@ -75,11 +75,11 @@ pub(crate) fn classify(name: &str, args: &[Word], site: &Site, out: &mut Vec<Eff
                 long_values: &[],
             };
             let parsed = parse_options(args, &spec, true);
+            // `-E` appends ssh's log to a file and `-S` creates a control
+            // socket. Keys read with `-i` are not sent, like the default ones.
             for (option, value) in &parsed.options {
-                match (option.as_str(), value) {
-                    ("-E" | "-S", Some(value)) => path_effect(value, site, writes, out),
-                    ("-i" | "-F", Some(value)) => path_effect(value, site, reads, out),
-                    _ => {}
+                if let ("-E" | "-S", Some(value)) = (option.as_str(), value) {
+                    path_effect(value, site, writes, out);
                 }
             }
             match args.get(parsed.end) {
