@@ -353,10 +353,11 @@ fn curl(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     }
 }
 
-/// `curl --output-dir DIR` puts `-o` and `-O` files below DIR.
+/// `curl --output-dir DIR` puts `-o` and `-O` files below DIR. curl 7.88
+/// joins the two even when the file name is absolute.
 fn in_output_dir(file: &Word, directory: Option<&Word>) -> Word {
     match directory {
-        Some(directory) if file.text != "-" && !file.text.starts_with('/') => Word {
+        Some(directory) if file.text != "-" => Word {
             text: format!("{}/{}", directory.text.trim_end_matches('/'), file.text),
             known: file.known && directory.known,
             ..file.clone()
