@@ -105,9 +105,27 @@ pub(crate) fn is_loader_variable(name: &str) -> bool {
 /// can send installs and queries to another host than the analysis names.
 fn is_package_manager_setting(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    ["npm_config_", "pnpm_config_", "yarn_", "pip_", "uv_"]
-        .iter()
-        .any(|prefix| lower.starts_with(prefix))
+    let go_settings = [
+        "goproxy",
+        "goflags",
+        "gosumdb",
+        "gonosumdb",
+        "goinsecure",
+        "goprivate",
+        "gonoproxy",
+    ];
+    [
+        "npm_config_",
+        "pnpm_config_",
+        "yarn_",
+        "pip_",
+        "uv_",
+        "cargo_",
+        "bun_config_",
+    ]
+    .iter()
+    .any(|prefix| lower.starts_with(prefix))
+        || go_settings.contains(&lower.as_str())
 }
 
 /// A sub-command being assembled while wrappers are removed.

@@ -599,6 +599,7 @@ const REDIRECTING_OPTIONS: &[(&str, &[&str])] = &[
     ("npm", &["--registry", "--userconfig", "--globalconfig"]),
     ("pnpm", &["--registry", "--userconfig", "--globalconfig"]),
     ("yarn", &["--registry", "--use-yarnrc"]),
+    ("bun", &["--registry", "--config"]),
     (
         "pip",
         &[
