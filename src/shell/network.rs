@@ -616,7 +616,47 @@ fn httpie(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
         long_values: HTTPIE_LONG_VALUES,
     };
     let parsed = parse_options(args, &spec, false);
-    let mut output: Option<Word> = None;
+    let (output, download) = httpie_options(name, &parsed, site, out);
+
+    let urls = httpie_urls(&parsed.operands);
+    let Some(url) = urls.last() else {
+        out.push(Effect::Opaque {
+            reason: format!("`{name}` without a URL"),
+        });
+        return;
+    };
+    for url in urls {
+        network(out, &httpie_target(url));
+    }
+
+    // Every operand is checked, because a URL can be taken for a method.
+    // A URL's `user@` only adds a read of a path below the working directory.
+    for item in &parsed.operands {
+        read_after_at(item, site, out);
+    }
+
+    match output {
+        Some(output) => path_effect(&output, site, writes, out),
+        None if download => {
+            let file = Word {
+                text: url_file_name(&url.text),
+                ..url.clone()
+            };
+            path_effect(&file, site, writes, out);
+        }
+        None => {}
+    }
+}
+
+/// Adds the effects of HTTPie's options and returns the `-o` file and
+/// whether `-d` downloads the response.
+fn httpie_options(
+    name: &str,
+    parsed: &ParsedArgs,
+    site: &Site,
+    out: &mut Vec<Effect>,
+) -> (Option<Word>, bool) {
+    let mut output = None;
     let mut download = false;
     for (option, value) in &parsed.options {
         match (option.as_str(), value) {
@@ -632,9 +672,13 @@ fn httpie(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
             _ => {}
         }
     }
-    let operands = parsed.operands.as_slice();
-    // Whether a lowercase word such as `get` is a method or a host is left
-    // to the tool, so a word of letters alone counts as both.
+    (output, download)
+}
+
+/// Returns the operands that may be the URL. Whether a lowercase word such
+/// as `get` is a method or a host is left to the tool, so a word of letters
+/// alone counts as both.
+fn httpie_urls(operands: &[Word]) -> &[Word] {
     let letters_only =
         |word: &Word| !word.text.is_empty() && word.text.chars().all(|c| c.is_ascii_alphabetic());
     let hosts = match operands {
@@ -642,40 +686,20 @@ fn httpie(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
         [first, ..] if letters_only(first) => 0..2,
         _ => 0..1,
     };
-    let urls = operands.get(hosts).unwrap_or_default();
-    if urls.is_empty() {
-        out.push(Effect::Opaque {
-            reason: format!("`{name}` without a URL"),
-        });
-        return;
-    }
-    for url in urls {
-        network(out, &httpie_target(url));
-    }
-    // Every operand is checked, because a URL can be taken for a method.
-    // A URL's `user@` only adds a read of a path below the working directory.
-    for item in operands {
-        if let Some((_, file)) = item.text.split_once('@') {
-            let file = Word {
-                text: file.to_string(),
-                ..item.clone()
-            };
-            path_effect(&file, site, reads, out);
-        }
-    }
-    let Some(url) = urls.last() else {
-        return;
-    };
-    match output {
-        Some(output) => path_effect(&output, site, writes, out),
-        None if download => {
-            let file = Word {
-                text: url_file_name(&url.text),
-                ..url.clone()
-            };
-            path_effect(&file, site, writes, out);
-        }
-        None => {}
+    operands
+        .get(hosts.clone())
+        .or_else(|| operands.get(hosts.start..))
+        .unwrap_or_default()
+}
+
+/// Reads the part of `word` after its first `@` as a path (`key=@FILE`).
+fn read_after_at(word: &Word, site: &Site, out: &mut Vec<Effect>) {
+    if let Some((_, file)) = word.text.split_once('@') {
+        let file = Word {
+            text: file.to_string(),
+            ..word.clone()
+        };
+        path_effect(&file, site, reads, out);
     }
 }
 
@@ -803,6 +827,7 @@ fn github_cli(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
         target: "github.com".into(),
     });
     out.push(writes(site.cwd.clone()));
+
     let spec = OptionSpec {
         short_values: "DO",
         long_values: &[
@@ -834,17 +859,11 @@ fn github_cli(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
             _ => {}
         }
     }
+
     let operands = parsed.operands.as_slice();
     let group = operands.first().map(|word| word.text.as_str());
     let subcommand = operands.get(1).map(|word| word.text.as_str());
-    let changes_setup = match (group, subcommand) {
-        (Some("auth"), Some("status" | "token")) => false,
-        (Some("config"), Some("get" | "list")) => false,
-        (Some("auth" | "config"), _) => true,
-        (Some(group), _) => !GH_GROUPS.contains(&group),
-        (None, _) => false,
-    };
-    if changes_setup {
+    if is_hidden_gh_command(group, subcommand) {
         out.push(Effect::Opaque {
             reason: format!(
                 "`gh {}` runs an alias or extension, or changes gh's setup",
@@ -852,6 +871,7 @@ fn github_cli(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
             ),
         });
     }
+
     if let (Some("repo" | "gist"), Some("clone"), Some(directory)) =
         (group, subcommand, operands.get(3))
     {
@@ -862,16 +882,22 @@ fn github_cli(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     }
 }
 
-/// Reads `text` as a path, and the part after `@` as one too (`key=@FILE`).
+/// Tells whether `gh GROUP SUBCOMMAND` runs an alias or extension, or
+/// changes gh's setup (logins, or a pager or editor in its configuration).
+fn is_hidden_gh_command(group: Option<&str>, subcommand: Option<&str>) -> bool {
+    match (group, subcommand) {
+        (Some("auth"), Some("status" | "token")) => false,
+        (Some("config"), Some("get" | "list")) => false,
+        (Some("auth" | "config"), _) => true,
+        (Some(group), _) => !GH_GROUPS.contains(&group),
+        (None, _) => false,
+    }
+}
+
+/// Reads `word` as a path, and the part after `@` as one too (`key=@FILE`).
 fn github_paths(word: &Word, site: &Site, out: &mut Vec<Effect>) {
     path_effect(word, site, reads, out);
-    if let Some((_, file)) = word.text.split_once('@') {
-        let file = Word {
-            text: file.to_string(),
-            ..word.clone()
-        };
-        path_effect(&file, site, reads, out);
-    }
+    read_after_at(word, site, out);
 }
 
 /// `scp` and `rsync`: an operand `host:path` is remote; the last operand is
