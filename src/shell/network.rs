@@ -481,6 +481,7 @@ const WGET_FILES: &[(&str, &str, Value)] = &[
         "--use-askpass",
         Value::Opaque("runs a program for passwords"),
     ),
+    ("-e", "--execute", Value::Opaque("runs .wgetrc commands")),
 ];
 
 const WGET_LONG_VALUES: &[&str] = &[

@@ -531,6 +531,11 @@ pub(crate) fn classify(name: &str, args: &[Word], site: &Site, out: &mut Vec<Eff
             reason: format!("`{name} {option}` fetches from another address than the registry"),
         });
     }
+    if let Some(option) = outside_install_option(lookup, &parsed) {
+        out.push(Effect::Opaque {
+            reason: format!("`{name} {option}` installs outside the worktree"),
+        });
+    }
     let operands: Vec<&Word> = parsed.operands.iter().collect();
     let (kind, used) = subcommand_kind(manager, &args, &operands);
     let packages: Vec<String> = operands
@@ -623,6 +628,35 @@ fn redirecting_option<'a>(manager: &str, parsed: &'a ParsedArgs) -> Option<&'a s
             // npm scopes registries per package scope: `--@acme:registry=URL`.
             let scoped = option.starts_with("--@") && option.ends_with(":registry");
             scoped || longs.iter().any(|long| is_option(option, "", long))
+        })
+}
+
+/// Long options that install outside the project. `crate::hazards` holds
+/// them when spelled out, and npm and pip also take them abbreviated
+/// (`npm i --glo x` installs globally).
+const OUTSIDE_INSTALL_OPTIONS: &[&str] = &[
+    "--global",
+    "--prefix",
+    "--location",
+    "--user",
+    "--target",
+    "--root",
+    "--system",
+    "--break-system-packages",
+];
+
+fn outside_install_option<'a>(manager: &str, parsed: &'a ParsedArgs) -> Option<&'a str> {
+    if !matches!(manager, "npm" | "pnpm" | "yarn" | "bun" | "pip") {
+        return None;
+    }
+    parsed
+        .options
+        .iter()
+        .map(|(option, _)| option.as_str())
+        .find(|option| {
+            OUTSIDE_INSTALL_OPTIONS
+                .iter()
+                .any(|long| is_option(option, "", long))
         })
 }
 
