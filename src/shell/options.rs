@@ -98,7 +98,7 @@ fn long_option(
 // The exception is a flag whose full name is a prefix of a listed option
 // (rsync's `--partial` beside `--partial-dir`): it would take the next word
 // as its value, so such options must stay out of `known`.
-pub(crate) fn expand_long<'a>(name: &'a str, known: &[&'a str]) -> &'a str {
+fn expand_long<'a>(name: &'a str, known: &[&'a str]) -> &'a str {
     if name.is_empty() || known.contains(&name) {
         return name;
     }
