@@ -1,6 +1,6 @@
 //! Archivers and compressors: which files they read and which they create.
 
-use super::options::{parse_options, OptionSpec};
+use super::options::{is_option, parse_options, OptionSpec};
 use super::programs::{path_effect, paths_of, reads, writes, Site};
 use super::words::Word;
 use super::Effect;
@@ -15,6 +15,17 @@ const TAR_RUNS_PROGRAM: &[&str] = &[
     "--rsh-command",
     "--rmt-command",
 ];
+
+/// Tells whether a tar option, possibly abbreviated as GNU tar allows, runs
+/// a program. `--checkpoint` is an option of its own, not an abbreviation of
+/// `--checkpoint-action`.
+fn runs_program(option: &str) -> bool {
+    option == "-I"
+        || (option != "--checkpoint"
+            && TAR_RUNS_PROGRAM
+                .iter()
+                .any(|long| is_option(option, "", long)))
+}
 
 /// `tar` in create (`c`, `r`, `u`), extract (`x`) or list (`t`) mode. The
 /// first argument may be a cluster without a dash (`tar xzf a.tgz`).
@@ -41,13 +52,12 @@ pub(crate) fn tar(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     let mut archive: Option<Word> = None;
     let mut directory = Word::literal(".");
     for (option, value) in &parsed.options {
-        let name = option.split('=').next().unwrap_or(option);
-        if TAR_RUNS_PROGRAM.contains(&name) || option == "-I" {
+        if runs_program(option) {
             out.push(Effect::Opaque {
                 reason: format!("`tar {option}` runs a program"),
             });
         }
-        if option == "-P" || option == "--absolute-names" {
+        if is_option(option, "-P", "--absolute-names") {
             let reason = format!("`tar {option}` may write outside the target directory");
             out.push(Effect::Opaque { reason });
         }
@@ -167,5 +177,19 @@ pub(crate) fn zip(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>)
     }
     if !listing {
         path_effect(&directory, site, writes, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tar_program_options_match_abbreviated() {
+        assert!(runs_program("--to-comm"));
+        assert!(runs_program("--use-compress-program"));
+        assert!(runs_program("-I"));
+        assert!(!runs_program("--checkpoint"));
+        assert!(!runs_program("--to-stdout"));
     }
 }

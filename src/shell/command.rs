@@ -73,6 +73,16 @@ const LOADER_VARIABLES: &[&str] = &[
     "JDK_JAVA_OPTIONS",
     "DOTNET_STARTUP_HOOKS",
     "RUSTC_WRAPPER",
+    // Pagers, preprocessors and options that less, bat and gh take from
+    // the environment, and the homes of configuration files.
+    "LESS",
+    "LESSKEY",
+    "BAT_PAGER",
+    "GH_PAGER",
+    "CURL_HOME",
+    "WGETRC",
+    "HOME",
+    "XDG_CONFIG_HOME",
 ];
 
 /// Directories whose programs are taken to be the system's own, so
@@ -102,11 +112,35 @@ pub(crate) fn is_loader_variable(name: &str) -> bool {
         || base.starts_with("GIT_")
         || base == "CDPATH"
         || base.to_ascii_lowercase().ends_with("_proxy")
-        // Package managers read their whole config from the environment:
-        // registry, scripts shell, index URL, build wrappers and runners.
-        || ["npm_config_", "yarn_", "pnpm_config_", "pip_", "uv_", "cargo_"]
-            .iter()
-            .any(|prefix| base.to_ascii_lowercase().starts_with(prefix))
+        || is_package_manager_setting(base)
+}
+
+/// Package managers read any of their settings from these variables, the
+/// registry included (`npm_config_registry`, in any case), so setting one
+/// can send installs and queries to another host than the analysis names.
+fn is_package_manager_setting(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let go_settings = [
+        "goproxy",
+        "goflags",
+        "gosumdb",
+        "gonosumdb",
+        "goinsecure",
+        "goprivate",
+        "gonoproxy",
+    ];
+    [
+        "npm_config_",
+        "pnpm_config_",
+        "yarn_",
+        "pip_",
+        "uv_",
+        "cargo_",
+        "bun_config_",
+    ]
+    .iter()
+    .any(|prefix| lower.starts_with(prefix))
+        || go_settings.contains(&lower.as_str())
 }
 
 /// A sub-command being assembled while wrappers are removed.

@@ -77,13 +77,50 @@ fn long_option(
             text: value.to_string(),
             ..word.clone()
         };
+        let name = expand_long(name, spec.long_values);
         parsed.options.push((format!("--{name}"), Some(value)));
         return false;
     }
-    let takes_value = spec.long_values.contains(&long);
+    let name = expand_long(long, spec.long_values);
+    let takes_value = spec.long_values.contains(&name);
     let value = if takes_value { next.cloned() } else { None };
-    parsed.options.push((format!("--{long}"), value));
+    parsed.options.push((format!("--{name}"), value));
     takes_value && next.is_some()
+}
+
+/// Returns the long option `name` abbreviates among `known`, since
+/// getopt_long accepts any unambiguous prefix (`--target` for
+/// `--target-directory`). A name that is exact, ambiguous or unknown is
+/// returned as given.
+// NOTE: `known` lists only the options that take a value. A prefix that the
+// real program finds ambiguous, or a program that takes no abbreviations,
+// makes it exit with an error, so the expansion adds effects but hides none.
+// The exception is a flag whose full name is a prefix of a listed option
+// (rsync's `--partial` beside `--partial-dir`): it would take the next word
+// as its value, so such options must stay out of `known`.
+fn expand_long<'a>(name: &'a str, known: &[&'a str]) -> &'a str {
+    if name.is_empty() || known.contains(&name) {
+        return name;
+    }
+    let mut matches = known.iter().filter(|option| option.starts_with(name));
+    match (matches.next(), matches.next()) {
+        (Some(option), None) => option,
+        _ => name,
+    }
+}
+
+/// Tells whether `option`, as `parse_options` recorded it, is the short
+/// option `short` or an abbreviation of the long option `long` (both with
+/// their dashes). Flags are not expanded while parsing, because their names
+/// are not listed in an `OptionSpec`.
+pub(crate) fn is_option(option: &str, short: &str, long: &str) -> bool {
+    if option == short {
+        return true;
+    }
+    match (option.strip_prefix("--"), long.strip_prefix("--")) {
+        (Some(given), Some(full)) => !given.is_empty() && full.starts_with(given),
+        _ => false,
+    }
 }
 
 /// Records each letter of `-abc`; a letter that takes a value takes the rest
@@ -153,6 +190,48 @@ mod tests {
             .and_then(|(_, value)| value.clone())
             .map(|word| word.text);
         assert_eq!(value.as_deref(), Some("file"));
+    }
+
+    #[test]
+    fn long_value_options_expand_from_unique_prefixes() {
+        let spec = OptionSpec {
+            short_values: "",
+            long_values: &[
+                "target-directory",
+                "suffix",
+                "output-document",
+                "output-file",
+            ],
+        };
+        let parsed = parse_options(
+            &words("--t=/x --target y --output-doc z --output w a"),
+            &spec,
+            false,
+        );
+        assert_eq!(
+            names(&parsed),
+            [
+                "--target-directory",
+                "--target-directory",
+                "--output-document",
+                "--output"
+            ]
+        );
+        let operands: Vec<String> = parsed
+            .operands
+            .iter()
+            .map(|word| word.text.clone())
+            .collect();
+        assert_eq!(operands, ["w", "a"]);
+    }
+
+    #[test]
+    fn flags_match_their_abbreviations() {
+        assert!(is_option("--sym", "-s", "--symbolic"));
+        assert!(is_option("-s", "-s", "--symbolic"));
+        assert!(!is_option("--", "-s", "--symbolic"));
+        assert!(!is_option("--symbolically", "-s", "--symbolic"));
+        assert!(!is_option("-y", "-s", "--symbolic"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Package managers: which subcommands install packages, which run project
 //! code, and which only query.
 
-use super::options::{parse_options, OptionSpec};
+use super::options::{is_option, parse_options, OptionSpec, ParsedArgs};
 use super::programs::Site;
 use super::words::Word;
 use super::Effect;
@@ -15,7 +15,14 @@ enum Kind {
     Publish,
     /// Removes packages from the project: a write of the working directory.
     Remove,
+    /// A query that reads only local files.
     Query,
+    /// A query sent to the registry (`npm view`), which counts as network
+    /// access.
+    Network,
+    /// A subcommand not known to stay offline. It is opaque and counts as
+    /// network access, so a policy that denies network access denies it.
+    Unlisted,
 }
 
 /// One package manager: for each kind, the subcommands (a subcommand of two
@@ -31,15 +38,59 @@ struct Manager {
 }
 
 const NPM_INSTALL: &[&str] = &[
-    "install", "i", "add", "ci", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal",
-    "isntall", "update", "up", "upgrade", "udpate",
+    "install",
+    "i",
+    "add",
+    "ci",
+    "in",
+    "ins",
+    "inst",
+    "insta",
+    "instal",
+    "isnt",
+    "isnta",
+    "isntal",
+    "isntall",
+    "update",
+    "up",
+    "upgrade",
+    "udpate",
+    "audit fix",
+    "dedupe",
+    "ddp",
+    "clean-install",
+    "ic",
+    "install-clean",
+    "isntall-clean",
+];
+
+/// npm subcommands that ask the registry but change nothing locally.
+const NPM_NETWORK: &[&str] = &[
+    "view",
+    "info",
+    "show",
+    "v",
+    "outdated",
+    "audit",
+    "search",
+    "s",
+    "se",
+    "find",
+    "whoami",
+    "ping",
+    "doctor",
+    "find-dupes",
+    "repo",
+    "docs",
+    "home",
+    "bugs",
 ];
 
 const MANAGERS: &[Manager] = &[
     Manager {
         name: "npm",
         bare: Some(Kind::Query),
-        other: None,
+        other: Some(Kind::Unlisted),
         table: &[
             (Kind::Install, NPM_INSTALL),
             (
@@ -63,6 +114,10 @@ const MANAGERS: &[Manager] = &[
                     "init",
                     "create",
                     "pack",
+                    "install-test",
+                    "it",
+                    "install-ci-test",
+                    "cit",
                 ],
             ),
             (
@@ -71,17 +126,10 @@ const MANAGERS: &[Manager] = &[
             ),
             (
                 Kind::Remove,
-                &[
-                    "uninstall",
-                    "remove",
-                    "rm",
-                    "r",
-                    "un",
-                    "unlink",
-                    "prune",
-                    "dedupe",
-                ],
+                &["uninstall", "remove", "rm", "r", "un", "unlink", "prune"],
             ),
+            (Kind::Network, NPM_NETWORK),
+            // Only these are known to read nothing but local files.
             (
                 Kind::Query,
                 &[
@@ -89,23 +137,12 @@ const MANAGERS: &[Manager] = &[
                     "list",
                     "ll",
                     "la",
-                    "view",
-                    "info",
-                    "show",
-                    "v",
-                    "outdated",
-                    "audit",
-                    "search",
-                    "whoami",
-                    "ping",
                     "help",
                     "root",
-                    "bin",
                     "prefix",
                     "why",
                     "explain",
                     "fund",
-                    "doctor",
                     "--version",
                     "-v",
                 ],
@@ -125,18 +162,14 @@ const MANAGERS: &[Manager] = &[
             (Kind::Publish, &["publish"]),
             (Kind::Remove, &["remove", "rm", "uninstall", "un", "prune"]),
             (
-                Kind::Query,
+                Kind::Network,
                 &[
-                    "list",
-                    "ls",
-                    "ll",
-                    "why",
-                    "outdated",
-                    "audit",
-                    "root",
-                    "--version",
-                    "-v",
+                    "outdated", "audit", "view", "info", "show", "search", "whoami", "ping",
                 ],
+            ),
+            (
+                Kind::Query,
+                &["list", "ls", "ll", "why", "root", "--version", "-v"],
             ),
         ],
         registry: "registry.npmjs.org",
@@ -149,18 +182,8 @@ const MANAGERS: &[Manager] = &[
             (Kind::Install, &["add", "install", "upgrade", "up"]),
             (Kind::Publish, &["publish", "npm"]),
             (Kind::Remove, &["remove"]),
-            (
-                Kind::Query,
-                &[
-                    "list",
-                    "info",
-                    "why",
-                    "outdated",
-                    "audit",
-                    "--version",
-                    "-v",
-                ],
-            ),
+            (Kind::Network, &["info", "outdated", "audit"]),
+            (Kind::Query, &["list", "why", "--version", "-v"]),
         ],
         registry: "registry.yarnpkg.com",
     },
@@ -172,7 +195,8 @@ const MANAGERS: &[Manager] = &[
             (Kind::Install, &["add", "install", "i", "update"]),
             (Kind::Publish, &["publish"]),
             (Kind::Remove, &["remove", "rm"]),
-            (Kind::Query, &["pm", "outdated", "--version", "-v"]),
+            (Kind::Network, &["outdated"]),
+            (Kind::Query, &["pm", "--version", "-v"]),
         ],
         registry: "registry.npmjs.org",
     },
@@ -185,17 +209,9 @@ const MANAGERS: &[Manager] = &[
             (Kind::Remove, &["uninstall"]),
             (
                 Kind::Query,
-                &[
-                    "list",
-                    "show",
-                    "freeze",
-                    "check",
-                    "--version",
-                    "-V",
-                    "help",
-                    "index",
-                ],
+                &["list", "show", "freeze", "check", "--version", "-V", "help"],
             ),
+            (Kind::Network, &["index", "search"]),
         ],
         registry: "pypi.org",
     },
@@ -261,13 +277,13 @@ const MANAGERS: &[Manager] = &[
                 ],
             ),
             (Kind::Publish, &["publish", "yank", "owner", "login"]),
+            (Kind::Network, &["search", "info"]),
             (Kind::Remove, &["remove", "rm", "uninstall", "clean", "fmt"]),
             (
                 Kind::Query,
                 &[
                     "tree",
                     "metadata",
-                    "search",
                     "--version",
                     "-V",
                     "version",
@@ -337,17 +353,9 @@ const MANAGERS: &[Manager] = &[
             (Kind::Remove, &["uninstall", "remove", "rm"]),
             (
                 Kind::Query,
-                &[
-                    "list",
-                    "ls",
-                    "search",
-                    "info",
-                    "outdated",
-                    "--version",
-                    "config",
-                    "doctor",
-                ],
+                &["list", "ls", "--version", "config", "doctor"],
             ),
+            (Kind::Network, &["search", "info", "outdated"]),
         ],
         registry: "formulae.brew.sh",
     },
@@ -358,7 +366,8 @@ const MANAGERS: &[Manager] = &[
         table: &[
             (Kind::Install, &["install", "update"]),
             (Kind::Remove, &["uninstall"]),
-            (Kind::Query, &["list", "search", "info", "--version"]),
+            (Kind::Query, &["list", "info", "--version"]),
+            (Kind::Network, &["search"]),
             (Kind::Publish, &["push"]),
         ],
         registry: "rubygems.org",
@@ -370,7 +379,8 @@ const MANAGERS: &[Manager] = &[
         table: &[
             (Kind::Install, &["require", "install", "update"]),
             (Kind::Remove, &["remove"]),
-            (Kind::Query, &["show", "outdated", "--version"]),
+            (Kind::Query, &["show", "--version"]),
+            (Kind::Network, &["outdated"]),
         ],
         registry: "packagist.org",
     },
@@ -394,7 +404,8 @@ const MANAGERS: &[Manager] = &[
             (Kind::Install, &["install", "update", "create"]),
             (Kind::RunsCode, &["run"]),
             (Kind::Remove, &["remove", "uninstall"]),
-            (Kind::Query, &["list", "info", "search"]),
+            (Kind::Query, &["list", "info"]),
+            (Kind::Network, &["search"]),
         ],
         registry: "conda channels",
     },
@@ -405,7 +416,7 @@ const MANAGERS: &[Manager] = &[
         table: &[
             (Kind::Install, &["install", "upgrade", "update"]),
             (Kind::Remove, &["remove"]),
-            (Kind::Query, &["list", "search", "info"]),
+            (Kind::Network, &["list", "search", "info"]),
         ],
         registry: "dnf repositories",
     },
@@ -416,7 +427,7 @@ const MANAGERS: &[Manager] = &[
         table: &[
             (Kind::Install, &["install", "upgrade", "update"]),
             (Kind::Remove, &["remove"]),
-            (Kind::Query, &["list", "search", "info"]),
+            (Kind::Network, &["list", "search", "info"]),
         ],
         registry: "yum repositories",
     },
@@ -507,9 +518,26 @@ pub(crate) fn classify(name: &str, args: &[Word], site: &Site, out: &mut Vec<Eff
         });
         return;
     };
-    let parsed = parse_options(args, &VALUE_OPTIONS, false);
+    // pip's flag `--pre` would otherwise expand to `--prefix` and take the
+    // next word, such as `-r`, as its value.
+    let args: Vec<Word> = args
+        .iter()
+        .filter(|word| word.text != "--pre")
+        .cloned()
+        .collect();
+    let parsed = parse_options(&args, &VALUE_OPTIONS, false);
+    if let Some(option) = redirecting_option(lookup, &parsed) {
+        out.push(Effect::Opaque {
+            reason: format!("`{name} {option}` fetches from another address than the registry"),
+        });
+    }
+    if let Some(option) = outside_install_option(lookup, &parsed) {
+        out.push(Effect::Opaque {
+            reason: format!("`{name} {option}` installs outside the worktree"),
+        });
+    }
     let operands: Vec<&Word> = parsed.operands.iter().collect();
-    let (kind, used) = subcommand_kind(manager, args, &operands);
+    let (kind, used) = subcommand_kind(manager, &args, &operands);
     let packages: Vec<String> = operands
         .iter()
         .skip(used)
@@ -552,10 +580,84 @@ pub(crate) fn classify(name: &str, args: &[Word], site: &Site, out: &mut Vec<Eff
             path: site.cwd.clone(),
         }),
         Some(Kind::Query) => {}
+        Some(Kind::Network) => out.push(Effect::Network {
+            target: manager.registry.to_string(),
+        }),
+        Some(Kind::Unlisted) => {
+            out.push(Effect::Network {
+                target: manager.registry.to_string(),
+            });
+            out.push(Effect::Opaque {
+                reason: format!("`{name} {subcommand}` is not known to stay offline"),
+            });
+        }
         None => out.push(Effect::Opaque {
             reason: format!("`{name} {subcommand}` is not a known subcommand"),
         }),
     }
+}
+
+/// Long options that point a manager at another registry or at a
+/// configuration file that may. The managers accept them abbreviated (npm's
+/// nopt and pip's optparse expand unique prefixes), so `--reg` counts.
+const REDIRECTING_OPTIONS: &[(&str, &[&str])] = &[
+    ("npm", &["--registry", "--userconfig", "--globalconfig"]),
+    ("pnpm", &["--registry", "--userconfig", "--globalconfig"]),
+    ("yarn", &["--registry", "--use-yarnrc"]),
+    ("bun", &["--registry", "--config"]),
+    (
+        "pip",
+        &[
+            "--index-url",
+            "--extra-index-url",
+            "--find-links",
+            "--proxy",
+        ],
+    ),
+];
+
+fn redirecting_option<'a>(manager: &str, parsed: &'a ParsedArgs) -> Option<&'a str> {
+    let (_, longs) = REDIRECTING_OPTIONS
+        .iter()
+        .find(|(name, _)| *name == manager)?;
+    parsed
+        .options
+        .iter()
+        .map(|(option, _)| option.as_str())
+        .find(|option| {
+            // npm scopes registries per package scope: `--@acme:registry=URL`.
+            let scoped = option.starts_with("--@") && option.ends_with(":registry");
+            scoped || longs.iter().any(|long| is_option(option, "", long))
+        })
+}
+
+/// Long options that install outside the project. `crate::hazards` holds
+/// them when spelled out, and npm and pip also take them abbreviated
+/// (`npm i --glo x` installs globally).
+const OUTSIDE_INSTALL_OPTIONS: &[&str] = &[
+    "--global",
+    "--prefix",
+    "--location",
+    "--user",
+    "--target",
+    "--root",
+    "--system",
+    "--break-system-packages",
+];
+
+fn outside_install_option<'a>(manager: &str, parsed: &'a ParsedArgs) -> Option<&'a str> {
+    if !matches!(manager, "npm" | "pnpm" | "yarn" | "bun" | "pip") {
+        return None;
+    }
+    parsed
+        .options
+        .iter()
+        .map(|(option, _)| option.as_str())
+        .find(|option| {
+            OUTSIDE_INSTALL_OPTIONS
+                .iter()
+                .any(|long| is_option(option, "", long))
+        })
 }
 
 /// Finds the kind of the command and how many operands its subcommand spans.
@@ -587,4 +689,77 @@ fn lookup_kind(manager: &Manager, subcommand: &str) -> Option<Kind> {
         .iter()
         .find(|(_, names)| names.contains(&subcommand))
         .map(|(kind, _)| *kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> ParsedArgs {
+        let words: Vec<Word> = text.split_whitespace().map(Word::literal).collect();
+        parse_options(&words, &VALUE_OPTIONS, false)
+    }
+
+    #[test]
+    fn abbreviated_and_scoped_registries_redirect() {
+        assert_eq!(
+            redirecting_option("npm", &parsed("view x --reg=u")),
+            Some("--registry")
+        );
+        assert_eq!(
+            redirecting_option("npm", &parsed("view x --userc u")),
+            Some("--userc")
+        );
+        assert_eq!(
+            redirecting_option("npm", &parsed("i @a/x --@a:registry=u")),
+            Some("--@a:registry")
+        );
+        assert_eq!(
+            redirecting_option("pip", &parsed("install --index u x")),
+            Some("--index-url")
+        );
+        assert_eq!(
+            redirecting_option("npm", &parsed("install --save-dev x")),
+            None
+        );
+        assert_eq!(
+            redirecting_option("cargo", &parsed("add --registry u x")),
+            None
+        );
+    }
+
+    #[test]
+    fn pip_pre_flag_keeps_requirement_file() {
+        let context = crate::shell::ShellContext {
+            cwd: "/w/job".into(),
+            home: None,
+            worktree: "/w/job".into(),
+        };
+        let analysis = crate::shell::analyse("pip install --pre -r /etc/reqs.txt", &context);
+        let read = Effect::ReadsFile {
+            path: "/etc/reqs.txt".into(),
+        };
+        let found = analysis
+            .sub_commands
+            .iter()
+            .any(|sub| sub.effects.contains(&read));
+        assert!(found, "{analysis:?}");
+    }
+
+    #[test]
+    fn npm_queries_split_by_whether_they_go_online() {
+        let npm = MANAGERS.iter().find(|manager| manager.name == "npm");
+        let kind = |text: &str| {
+            let words: Vec<Word> = text.split_whitespace().map(Word::literal).collect();
+            let operands: Vec<&Word> = words.iter().collect();
+            npm.map(|manager| subcommand_kind(manager, &words, &operands))
+        };
+        assert!(matches!(kind("view x"), Some((Some(Kind::Network), 1))));
+        assert!(matches!(kind("audit fix"), Some((Some(Kind::Install), 2))));
+        assert!(matches!(kind("ls"), Some((Some(Kind::Query), 1))));
+        assert!(matches!(
+            kind("cache add x"),
+            Some((Some(Kind::Unlisted), 1))
+        ));
+    }
 }

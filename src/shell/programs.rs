@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use super::command::{self, is_loader_variable, Invocation};
-use super::options::{parse_options, OptionSpec, ParsedArgs};
+use super::options::{is_option, parse_options, OptionSpec, ParsedArgs};
 use super::walk::{Place, Walker};
 use super::words::Word;
 use super::{archive, network, packages, Effect};
@@ -82,12 +82,12 @@ impl Site {
 /// Programs and builtins that read or write no files named by their
 /// operands and reach no network.
 const NO_FILE_EFFECTS: &[&str] = &[
-    "echo", "printf", "pwd", "true", "false", ":", "date", "whoami", "id", "uname", "sleep", "yes",
-    "seq", "expr", "test", "[", "which", "type", "printenv", "set", "shopt", "unset", "read",
-    "wait", "jobs", "exit", "return", "break", "continue", "shift", "getopts", "let", "ulimit",
-    "umask", "tput", "clear", "nproc", "uptime", "ps", "df", "free", "locale", "arch", "tty",
-    "logname", "groups", "dirs", "help", "tr", "basename", "dirname", "hostname", "unalias",
-    "whereis", "man", "lsof", "cal", "bc", "disown", "bg", "fg",
+    "echo", "printf", "pwd", "true", "false", ":", "whoami", "id", "uname", "sleep", "yes", "seq",
+    "expr", "test", "[", "which", "type", "printenv", "set", "shopt", "unset", "read", "wait",
+    "jobs", "exit", "return", "break", "continue", "shift", "getopts", "let", "ulimit", "umask",
+    "tput", "clear", "nproc", "uptime", "ps", "df", "free", "locale", "arch", "tty", "logname",
+    "groups", "dirs", "help", "tr", "basename", "dirname", "hostname", "unalias", "whereis",
+    "lsof", "cal", "disown", "bg", "fg",
 ];
 
 /// Programs whose operands are all files they read.
@@ -138,6 +138,7 @@ const READS_OPERANDS: &[&str] = &[
     "xzcat",
     "sort",
     "uniq",
+    "bc",
 ];
 
 /// Programs that list the working directory when given no operand.
@@ -273,6 +274,11 @@ pub(crate) fn classify(
             paths_of(&parsed.operands, site, writes, out);
         }
         "chmod" | "chown" | "chgrp" => change_owner_or_mode(name, args, site, out),
+        "man" => man(args, out),
+        "date" => {
+            let parsed = parse_options(args, &reader_options(name), false);
+            option_files(name, &parsed, site, out);
+        }
         "cp" | "mv" | "install" => copy_like(name, args, site, out),
         "ln" => {
             copy_like(name, args, site, out);
@@ -283,19 +289,7 @@ pub(crate) fn classify(
         "sed" => sed(args, site, out),
         "awk" | "gawk" | "mawk" | "nawk" => awk(name, args, site, out),
         "grep" | "egrep" | "fgrep" | "rg" | "ag" | "ack" => grep_like(name, args, site, out),
-        "jq" => {
-            let spec = OptionSpec {
-                short_values: "fL",
-                long_values: &["from-file", "indent", "arg", "argjson"],
-            };
-            let parsed = parse_options(args, &spec, false);
-            paths_of(
-                parsed.operands.get(1..).unwrap_or_default(),
-                site,
-                reads,
-                out,
-            );
-        }
+        "jq" => jq(args, site, out),
         "find" => find(walker, args, site, out, place),
         "tar" | "bsdtar" | "gtar" => archive::tar(args, site, out),
         "gzip" | "gunzip" | "bzip2" | "bunzip2" | "xz" | "unxz" | "zstd" | "unzstd" => {
@@ -321,9 +315,10 @@ pub(crate) fn classify(
 /// Value-taking options of the programs in `WRITES_OPERANDS`.
 fn writer_options(name: &str) -> OptionSpec {
     match name {
+        // `--context[=CTX]` takes a value only after `=`.
         "mkdir" => OptionSpec {
             short_values: "m",
-            long_values: &["mode", "context"],
+            long_values: &["mode"],
         },
         "touch" => OptionSpec {
             short_values: "drt",
@@ -365,7 +360,14 @@ fn reader_options(name: &str) -> OptionSpec {
                 "buffer-size",
                 "field-separator",
                 "temporary-directory",
+                "files0-from",
+                "random-source",
+                "compress-program",
             ],
+        },
+        "wc" => OptionSpec {
+            short_values: "",
+            long_values: &["files0-from"],
         },
         "uniq" => OptionSpec {
             short_values: "fsw",
@@ -378,16 +380,80 @@ fn reader_options(name: &str) -> OptionSpec {
             ],
         },
         "du" => OptionSpec {
-            short_values: "dBt",
-            long_values: &["max-depth", "block-size", "threshold", "exclude"],
+            short_values: "dBtX",
+            long_values: &[
+                "max-depth",
+                "block-size",
+                "threshold",
+                "exclude",
+                "exclude-from",
+                "files0-from",
+            ],
         },
         "tree" => OptionSpec {
-            short_values: "LIP",
-            long_values: &[],
+            short_values: "LIPoHT",
+            // Not `infofile`, because the flag `--info` would expand to it.
+            long_values: &["gitfile", "charset", "filelimit", "timefmt", "sort"],
         },
+        // `--context[=NUM]` and `--unified[=NUM]` take a value only after `=`.
         "diff" => OptionSpec {
             short_values: "CUxX",
-            long_values: &["context", "unified", "exclude", "exclude-from"],
+            long_values: &["exclude", "exclude-from", "from-file", "to-file"],
+        },
+        "date" => OptionSpec {
+            short_values: "dfrs",
+            long_values: &["date", "file", "reference", "set"],
+        },
+        // Only the string options of less take a value here. Whether a
+        // numeric option such as `-x` takes the next word is not checked, and
+        // reading that word as an operand adds a read rather than hiding one.
+        "less" => OptionSpec {
+            short_values: "kopPtTO",
+            long_values: &[
+                "log-file",
+                "LOG-FILE",
+                "lesskey-file",
+                "lesskey-src",
+                "tag",
+                "tag-file",
+                "pattern",
+                "prompt",
+            ],
+        },
+        // The options of `less` that name files, for systems where `more` is
+        // `less`. util-linux more has none of these letters, and its `-p` is
+        // a flag.
+        "more" => OptionSpec {
+            short_values: "oOkT",
+            long_values: &["log-file", "LOG-FILE", "lesskey-file", "tag-file"],
+        },
+        "hexdump" => OptionSpec {
+            short_values: "efns",
+            long_values: &["format", "format-file", "length", "skip"],
+        },
+        "xxd" => OptionSpec {
+            short_values: "cglosn",
+            long_values: &[],
+        },
+        "file" => OptionSpec {
+            short_values: "mfFeP",
+            long_values: &[
+                "magic-file",
+                "files-from",
+                "separator",
+                "exclude",
+                "parameter",
+            ],
+        },
+        "bat" => OptionSpec {
+            short_values: "lHmr",
+            long_values: &[
+                "language",
+                "highlight-line",
+                "map-syntax",
+                "line-range",
+                "pager",
+            ],
         },
         "fold" | "fmt" | "column" => OptionSpec {
             short_values: "wcst",
@@ -400,14 +466,94 @@ fn reader_options(name: &str) -> OptionSpec {
     }
 }
 
-fn read_operands(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
-    let parsed = parse_options(args, &reader_options(name), false);
-    if name == "sort" {
-        for (option, value) in &parsed.options {
-            if let ("-o" | "--output", Some(value)) = (option.as_str(), value) {
-                path_effect(value, site, writes, out);
+/// The kind of file or program that an option's value names.
+#[derive(Clone, Copy)]
+enum OptionFile {
+    Read,
+    Written,
+    /// A file that lists the names of more files to read, which the
+    /// analysis cannot see.
+    ListsNames,
+    /// A program to run.
+    Program,
+}
+
+/// Options of reading programs whose value is a file or a program, as
+/// (program, short option, long option, what the value is).
+const OPTION_FILES: &[(&str, &str, &str, OptionFile)] = &[
+    ("sort", "-o", "--output", OptionFile::Written),
+    ("sort", "-T", "--temporary-directory", OptionFile::Written),
+    ("sort", "", "--files0-from", OptionFile::ListsNames),
+    ("sort", "", "--random-source", OptionFile::Read),
+    ("sort", "", "--compress-program", OptionFile::Program),
+    ("wc", "", "--files0-from", OptionFile::ListsNames),
+    ("du", "", "--files0-from", OptionFile::ListsNames),
+    ("du", "-X", "--exclude-from", OptionFile::Read),
+    ("diff", "-X", "--exclude-from", OptionFile::Read),
+    ("diff", "", "--from-file", OptionFile::Read),
+    ("diff", "", "--to-file", OptionFile::Read),
+    ("date", "-f", "--file", OptionFile::Read),
+    ("date", "-r", "--reference", OptionFile::Read),
+    ("tree", "-o", "", OptionFile::Written),
+    ("tree", "", "--gitfile", OptionFile::Read),
+    ("tree", "", "--infofile", OptionFile::Read),
+    ("less", "-o", "--log-file", OptionFile::Written),
+    ("less", "-O", "--LOG-FILE", OptionFile::Written),
+    ("less", "-k", "--lesskey-file", OptionFile::Read),
+    ("less", "", "--lesskey-src", OptionFile::Read),
+    ("less", "-T", "--tag-file", OptionFile::Read),
+    ("file", "-m", "--magic-file", OptionFile::Read),
+    ("file", "-f", "--files-from", OptionFile::ListsNames),
+    ("hexdump", "-f", "--format-file", OptionFile::Read),
+    ("bat", "", "--pager", OptionFile::Program),
+];
+
+/// Adds the effects of the options of `name` that name files or programs.
+fn option_files(name: &str, parsed: &ParsedArgs, site: &Site, out: &mut Vec<Effect>) {
+    // `more` is `less` on some systems, so the options of `less` count.
+    let name = if name == "more" { "less" } else { name };
+    for (option, value) in &parsed.options {
+        let found = OPTION_FILES.iter().find(|(program, short, long, _)| {
+            *program == name && (option == short || (!long.is_empty() && option == long))
+        });
+        let (Some((_, _, _, kind)), Some(value)) = (found, value) else {
+            continue;
+        };
+        match kind {
+            OptionFile::Read => path_effect(value, site, reads, out),
+            OptionFile::Written => path_effect(value, site, writes, out),
+            OptionFile::ListsNames => {
+                path_effect(value, site, reads, out);
+                let reason = format!("`{name} {option}` reads files named in `{}`", value.text);
+                opaque(out, reason);
+            }
+            OptionFile::Program => {
+                let reason = format!("`{name} {option}` runs the program `{}`", value.text);
+                opaque(out, reason);
             }
         }
+    }
+}
+
+fn read_operands(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    let parsed = parse_options(args, &reader_options(name), false);
+    option_files(name, &parsed, site, out);
+    if name == "xxd" {
+        // `xxd [-r] IN OUT` writes OUT. Every operand after the first is
+        // taken as written, because a long word option such as `-cols 8`
+        // leaves its value among the operands.
+        if let Some((input, outputs)) = parsed.operands.split_first() {
+            path_effect(input, site, reads, out);
+            paths_of(outputs, site, writes, out);
+        }
+        return;
+    }
+    if matches!(name, "less" | "more") {
+        less_commands(name, &parsed.operands, out);
+    }
+    if is_checksum(name) && has_option(&parsed, "-c", "--check") {
+        let reason = format!("`{name} --check` reads the files its list names");
+        opaque(out, reason);
     }
     if name == "uniq" {
         if let [input, output, ..] = parsed.operands.as_slice() {
@@ -422,16 +568,58 @@ fn read_operands(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) 
     paths_of(&parsed.operands, site, reads, out);
 }
 
+/// Flags `less +CMD`, which runs less commands at start. Commands such as
+/// `!` run a shell and `s` saves to a file, so only a line number or `G`
+/// passes.
+fn less_commands(name: &str, operands: &[Word], out: &mut Vec<Effect>) {
+    for word in operands {
+        let Some(command) = word.text.strip_prefix('+') else {
+            continue;
+        };
+        let harmless = command.chars().all(|c| c.is_ascii_digit()) || command == "G";
+        if !harmless || !word.known {
+            let reason = format!("`{name} {}` runs commands of `{name}`", word.text);
+            opaque(out, reason);
+        }
+    }
+}
+
+/// `man` reads its own pages, but options can name a pager or browser to
+/// run (`-P`, `-H`), a local file (`-l`) or other page trees, so any option
+/// but a few lookups makes it opaque.
+fn man(args: &[Word], out: &mut Vec<Effect>) {
+    let lookups = [
+        "-k",
+        "-f",
+        "-w",
+        "-a",
+        "--apropos",
+        "--whatis",
+        "--where",
+        "--all",
+    ];
+    let other = args
+        .iter()
+        .find(|word| word.is_option() && !lookups.contains(&word.text.as_str()));
+    if let Some(option) = other {
+        opaque(
+            out,
+            format!("`man {}` may run a pager or read a file", option.text),
+        );
+    }
+}
+
+fn is_checksum(name: &str) -> bool {
+    name.ends_with("sum")
+}
+
 fn change_owner_or_mode(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     let spec = OptionSpec {
         short_values: "",
         long_values: &[],
     };
     let parsed = parse_options(args, &spec, false);
-    let has_reference = parsed
-        .options
-        .iter()
-        .any(|(option, _)| option == "--reference");
+    let has_reference = has_option(&parsed, "", "--reference");
     // `chmod -x f` spells the mode like an option.
     let mode_as_option = name == "chmod"
         && args.iter().any(|word| {
@@ -462,7 +650,7 @@ fn copy_like(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     let target_directory = parsed
         .options
         .iter()
-        .find(|(option, _)| option == "-t" || option == "--target-directory")
+        .find(|(option, _)| is_option(option, "-t", "--target-directory"))
         .and_then(|(_, value)| value.clone());
     let makes_directories = name == "install" && has_option(&parsed, "-d", "--directory");
     if makes_directories {
@@ -498,7 +686,7 @@ fn record_links(walker: &mut Walker, args: &[Word], site: &Site) {
     let directory = parsed
         .options
         .iter()
-        .find(|(option, _)| option == "-t" || option == "--target-directory")
+        .find(|(option, _)| is_option(option, "-t", "--target-directory"))
         .and_then(|(_, value)| value.clone());
     let pairs: Vec<(Word, Option<Word>)> = match (&directory, parsed.operands.as_slice()) {
         (Some(directory), targets) => targets
@@ -583,11 +771,13 @@ fn patch(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     }
 }
 
+/// Tells whether `parsed` contains the option `short` or `long`, the long one
+/// possibly abbreviated.
 fn has_option(parsed: &ParsedArgs, short: &str, long: &str) -> bool {
     parsed
         .options
         .iter()
-        .any(|(option, _)| option == short || option == long)
+        .any(|(option, _)| is_option(option, short, long))
 }
 
 fn dd(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
@@ -616,7 +806,7 @@ fn sed(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     // `-i.bak` carries a suffix that would otherwise parse as more letters.
     let without_in_place: Vec<Word> = args
         .iter()
-        .filter(|word| !word.text.starts_with("-i") && !word.text.starts_with("--in-place"))
+        .filter(|word| !word.text.starts_with("-i") && !is_long_in_place(&word.text))
         .cloned()
         .collect();
     let parsed = parse_options(&without_in_place, &spec, false);
@@ -658,7 +848,13 @@ fn sed(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
 
 fn is_sed_in_place(text: &str) -> bool {
     let is_short_cluster = text.starts_with('-') && !text.starts_with("--");
-    text.starts_with("--in-place") || (is_short_cluster && text.contains('i'))
+    is_long_in_place(text) || (is_short_cluster && text.contains('i'))
+}
+
+/// `--in-place`, abbreviated or not, with or without `=SUFFIX`.
+fn is_long_in_place(text: &str) -> bool {
+    let name = text.split('=').next().unwrap_or(text);
+    name.starts_with("--") && is_option(name, "-i", "--in-place")
 }
 
 /// Tells whether a sed script may use the `w`/`W` (write file) or `e`
@@ -688,16 +884,61 @@ fn sed_script_runs_or_writes(script: &str) -> bool {
     })
 }
 
+/// `jq FILTER FILES...`, or `jq -f PROGRAM FILES...` where every operand
+/// is an input file. `--rawfile` and `--slurpfile` take a name and a file,
+/// so their file is left among the operands and read as one.
+fn jq(args: &[Word], site: &Site, out: &mut Vec<Effect>) {
+    let spec = OptionSpec {
+        short_values: "fL",
+        long_values: &["from-file", "indent", "arg", "argjson"],
+    };
+    let parsed = parse_options(args, &spec, false);
+    let mut from_file = false;
+    for (option, value) in &parsed.options {
+        let names_file = is_option(option, "-f", "--from-file") || option == "-L";
+        if let (true, Some(value)) = (names_file, value) {
+            from_file |= option != "-L";
+            path_effect(value, site, reads, out);
+        }
+    }
+    let skip = usize::from(!from_file);
+    paths_of(
+        parsed.operands.get(skip..).unwrap_or_default(),
+        site,
+        reads,
+        out,
+    );
+}
+
 fn awk(name: &str, args: &[Word], site: &Site, out: &mut Vec<Effect>) {
     let spec = OptionSpec {
-        short_values: "fvF",
-        long_values: &["file", "assign", "field-separator"],
+        short_values: "fvFilE",
+        long_values: &[
+            "file",
+            "assign",
+            "field-separator",
+            "include",
+            "load",
+            "exec",
+        ],
     };
     let parsed = parse_options(args, &spec, false);
     if has_option(&parsed, "-f", "--file") {
         opaque(
             out,
             format!("`{name} -f` runs a program file that is not analysed"),
+        );
+        return;
+    }
+    // gawk loads source files and extensions, and `-i inplace` rewrites
+    // every input file.
+    let loads = [("-i", "--include"), ("-l", "--load"), ("-E", "--exec")]
+        .iter()
+        .find(|(short, long)| has_option(&parsed, short, long));
+    if let Some((_, long)) = loads {
+        opaque(
+            out,
+            format!("`{name} {long}` loads code that is not analysed"),
         );
         return;
     }
@@ -809,6 +1050,15 @@ fn find(walker: &mut Walker, args: &[Word], site: &Site, out: &mut Vec<Effect>, 
                 if let Some(file) = expression.get(index) {
                     path_effect(file, site, writes, out);
                 }
+            }
+            "-files0-from" => {
+                if let Some(file) = expression.get(index) {
+                    path_effect(file, site, reads, out);
+                }
+                opaque(
+                    out,
+                    "`find -files0-from` reads its roots from a file".into(),
+                );
             }
             "-exec" | "-execdir" | "-ok" | "-okdir" => {
                 let end = expression
