@@ -224,6 +224,9 @@ impl LastMetadata {
 
 impl Lookup for LastMetadata {
     fn entry(&self, path: &Path) -> Entry {
+        if is_per_process(path) {
+            return Entry::Plain;
+        }
         let found = fs::symlink_metadata(path);
         let entry = match &found {
             Err(_) => Entry::Missing,
@@ -360,8 +363,23 @@ pub(crate) trait Lookup {
 /// Asks the file system every time.
 pub(crate) struct Disk;
 
+/// Folders whose links the kernel makes per process: `/proc/self/cwd` or
+/// `/proc/self/fd/1` (which `/dev/fd/1` leads to) read here name the
+/// monitor's own folder or file, not the agent's. Their links are not
+/// followed, so such a path stays where it is written, outside any
+/// worktree.
+const PER_PROCESS_LINKS: &[&str] = &["/proc/"];
+
+fn is_per_process(path: &Path) -> bool {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    PER_PROCESS_LINKS.iter().any(|prefix| bytes.starts_with(prefix.as_bytes()))
+}
+
 impl Lookup for Disk {
     fn entry(&self, path: &Path) -> Entry {
+        if is_per_process(path) {
+            return Entry::Plain;
+        }
         // One `readlink` costs less than `lstat` and tells the three cases
         // apart: EINVAL means the file exists and is no symlink. Any other
         // error, and a path that cannot reach the kernel, gets `lstat`.
@@ -773,6 +791,28 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         resolve(&dir)
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn per_process_links_are_not_followed() {
+        // Followed here, `/proc/self/cwd` would name this test's folder,
+        // which stands in for a worktree holding the monitor's own folder.
+        let worktree = resolve(&std::env::current_dir().unwrap());
+        let cases = [
+            ("/proc/self/cwd/pwn", "/proc/self/cwd/pwn"),
+            ("/proc/self/cwd/../../pwn", "/proc/pwn"),
+            ("/proc/thread-self/cwd/x", "/proc/thread-self/cwd/x"),
+            // `/dev/fd` is a plain link to `/proc/self/fd`, which is not followed.
+            ("/dev/fd/1", "/proc/self/fd/1"),
+        ];
+        for (path, expected) in cases {
+            let resolved = resolve_below(Path::new(path), &worktree);
+            assert_eq!(resolved, Path::new(expected), "{path}");
+            assert!(!is_inside(&resolved, &worktree), "{path}");
+            let located = locate_resolved(path, &worktree, None, &worktree);
+            assert_eq!(located.path, Path::new(expected), "{path}");
+        }
     }
 
     #[cfg(unix)]
