@@ -151,6 +151,9 @@ struct Draft {
 }
 
 pub(crate) fn run(walker: &mut Walker, mut invocation: Invocation, place: &mut Place) {
+    if !walker.take_command() {
+        return;
+    }
     let mut draft = Draft {
         effects: Vec::new(),
         site: walker.site(place),

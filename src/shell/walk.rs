@@ -23,6 +23,12 @@ use crate::paths::CachedDisk;
 /// stops and reports the command as opaque.
 const MAX_DEPTH: usize = 8;
 
+/// Most simple commands one analysis walks, nested ones included. Some
+/// forms multiply: each root of `find a b -exec find c d -exec ...` runs
+/// the inner command once, so a 600-byte line named a million commands.
+/// Past the limit the analysis stops and the line is opaque.
+const MAX_COMMANDS: usize = 1024;
+
 /// The working directory at one point of the command line.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Place {
@@ -45,6 +51,8 @@ pub(crate) struct Walker<'c> {
     pub context: &'c ShellContext,
     pub analysis: Analysis,
     depth: usize,
+    /// Simple commands walked so far; see [`MAX_COMMANDS`].
+    commands: usize,
     /// Links created so far in the command line; see `Site::links`.
     pub links: Vec<(PathBuf, PathBuf)>,
     /// The parts of every `Site` that do not change during the analysis.
@@ -53,11 +61,23 @@ pub(crate) struct Walker<'c> {
 }
 
 impl<'c> Walker<'c> {
+    /// Counts one more simple command and tells whether to walk it: false
+    /// once more than [`MAX_COMMANDS`] were walked, when the analysis has
+    /// been made opaque.
+    pub(crate) fn take_command(&mut self) -> bool {
+        self.commands += 1;
+        if self.commands == MAX_COMMANDS + 1 {
+            self.analysis.opaque.push(format!("the command line runs more than {MAX_COMMANDS} commands"));
+        }
+        self.commands <= MAX_COMMANDS
+    }
+
     pub fn new(context: &'c ShellContext, front: Front) -> Walker<'c> {
         Walker {
             context,
             analysis: Analysis::default(),
             depth: 0,
+            commands: 0,
             links: Vec::new(),
             fixed: Rc::new(Fixed {
                 home: context.home.clone(),
