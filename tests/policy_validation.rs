@@ -385,3 +385,21 @@ fn check_config_runs_compile_checks() {
     assert_eq!(paths, ["trust_levels", "trust", "jobs.fix.trust"]);
     assert_eq!(mc_governance::policy::check_config("permissions: { other: nope }", SOURCE, None).len(), 1);
 }
+
+#[test]
+fn deeply_nested_brackets_fail_fast() {
+    // The YAML parser fails these too, but only after a scan that took 12 s
+    // for 100,000 brackets.
+    for text in ["a: ".to_string() + &"[".repeat(100_000), "{\"a\":".repeat(100_000), "a:\n  b: ".to_string() + &"{x: ".repeat(200)] {
+        let found = problems(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].message, "invalid syntax: brackets nested more than 128 levels deep");
+        assert!(found[0].line.is_some() && found[0].column.is_some());
+    }
+    // Brackets in quotes do not count (that glob is invalid for its own
+    // reason), nor do balanced ones.
+    let text = format!("permissions:\n  file_edit:\n    rules:\n      \"{}\": deny\n      'src/[ab]*.ts': deny\n", "[".repeat(200));
+    let found = problems(&text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].message.starts_with("invalid glob"), "{found:?}");
+}
