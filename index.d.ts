@@ -288,6 +288,8 @@ export declare function explainPolicy(options: ExplainPolicyInit): Explanation
 export interface ExplainPolicyInit {
   /** Policy or plan file text (YAML or JSON) or an object. Default: the built-in safe default. */
   policy?: string | Record<string, unknown>
+  /** File name used in error messages about `policy`; a name ending in `.json` selects the JSON parser. Default: `<policy>`. */
+  policySource?: string
   worktree: string
   home?: string
   command?: string

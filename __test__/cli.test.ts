@@ -103,7 +103,20 @@ describe('usage errors', () => {
   it('rejects a missing input file', () => {
     const run = cli('check', join(scratch, 'missing.yaml'))
     expect(run.status).toBe(2)
-    expect(run.stderr).toContain(`cannot read policy file "${join(scratch, 'missing.yaml')}": no such file`)
+    expect(run.stderr).toContain(`cannot read config file "${join(scratch, 'missing.yaml')}": no such file`)
+  })
+
+  it('names the file of a bad snapshot or policy', () => {
+    const snapshot = join(scratch, 'bad.snapshot.json')
+    writeFileSync(snapshot, '{ not json')
+    const report = cli('report', '--snapshot', snapshot)
+    expect(report.status).toBe(1)
+    expect(report.stderr).toContain(`${snapshot}: invalid snapshot: not valid JSON`)
+    const policy = join(scratch, 'bad-policy.yaml')
+    writeFileSync(policy, 'permissions:\n  file_edit:\n    default: maybe\n')
+    const explain = cli('explain', '--worktree', scratch, '--policy', policy, '--edit', 'a')
+    expect(explain.status).toBe(1)
+    expect(explain.stderr).toContain(`${policy}:3:`)
   })
 
   it('rejects report with neither source', () => {

@@ -146,9 +146,12 @@ describe('handleLine errors', () => {
   })
 
   it('rejects handles that are not whole numbers', () => {
-    for (const bad of [handle + 0.5, -1, Number.NaN, 2 ** 40]) {
+    for (const bad of [handle + 0.5, -1, Number.NaN, 2 ** 40, Infinity]) {
       expect(() => handleLine(bad, '{"type":"session.status"}')).toThrow(/invalid job handle .*whole number/)
     }
+    // Named as JavaScript writes them.
+    expect(() => handleLine(-Infinity, '{}')).toThrow(/invalid job handle -Infinity:/)
+    expect(() => handleLine(Number.NaN, '{}')).toThrow(/invalid job handle NaN:/)
     expect(governor.decisionLog('job').entries).toHaveLength(0)
   })
 

@@ -77,6 +77,8 @@ pub struct ExplainPolicyInit {
     /// Policy or plan file text (YAML or JSON) or an object. Default: the built-in safe default.
     #[napi(ts_type = "string | Record<string, unknown>")]
     pub policy: Option<Value>,
+    /// File name used in error messages about `policy`; a name ending in `.json` selects the JSON parser. Default: `<policy>`.
+    pub policy_source: Option<String>,
     pub worktree: String,
     pub home: Option<String>,
     pub command: Option<String>,
@@ -321,7 +323,12 @@ pub fn handle_line(
     // would name another job.
     let whole = job_handle.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&job_handle);
     if !whole {
-        return Err(invalid_arg(format!("invalid job handle {job_handle}: expected a whole number that jobHandle(jobId) returned")));
+        let shown = match job_handle {
+            number if number.is_nan() => "NaN".to_string(),
+            number if number.is_infinite() => if number > 0.0 { "Infinity" } else { "-Infinity" }.to_string(),
+            number => number.to_string(),
+        };
+        return Err(invalid_arg(format!("invalid job handle {shown}: expected a whole number that jobHandle(jobId) returned")));
     }
     let job_handle = job_handle as u32;
 
@@ -361,7 +368,7 @@ pub fn check_config(text: String, source: Option<String>) -> Result<Value> {
 #[napi(catch_unwind, ts_return_type = "Explanation")]
 pub fn explain_policy(options: ExplainPolicyInit) -> Result<Value> {
     let config = match &options.policy {
-        Some(value) => Some(config_from(value, "<policy>")?),
+        Some(value) => Some(config_from(value, options.policy_source.as_deref().unwrap_or("<policy>"))?),
         None => None,
     };
     let request = ExplainRequest {

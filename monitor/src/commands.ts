@@ -16,7 +16,7 @@ export function checkCommand(args: string[], out: Output): number {
   const parsed = parseCommand('check', args, {}, 1)
   const file = parsed.positionals[0]
   if (file === undefined) throw new UsageError('"check" needs a FILE', 'run mc-governance check policy.yaml')
-  const text = readInput('policy file', file)
+  const text = readInput('config file', file)
   const result = loadAddon().checkConfig(text, file)
   for (const diagnostic of result.diagnostics) out(diagnosticLine(diagnostic))
   if (result.ok) {
@@ -55,7 +55,8 @@ export function explainCommand(args: string[], out: Output): number {
   const kind = given[0] as (typeof REQUEST_KINDS)[number]
   const request: ExplainInit = { [kind]: stringOption('explain', parsed, kind, true) }
   const policy = policyFile === undefined ? undefined : readInput('--policy', policyFile)
-  const explanation = loadAddon().explainPolicy({ ...(policy === undefined ? {} : { policy }), worktree, ...request })
+  const policyInit = policy === undefined ? {} : { policy, policySource: policyFile }
+  const explanation = loadAddon().explainPolicy({ ...policyInit, worktree, ...request })
 
   if (booleanOption(parsed, 'json')) {
     out(JSON.stringify(explanation))
@@ -197,7 +198,7 @@ export function reportCommand(args: string[], out: Output, err: Output): number 
   }
   let governor: Governor
   if (snapshotPath !== undefined) {
-    governor = loadAddon().Governor.restore(readInput('--snapshot', snapshotPath))
+    governor = restoreSnapshot(snapshotPath)
   } else {
     const result = runReplay(replayOptions('report', parsed, capturePath as string))
     for (const problem of result.problems) err(`skipped ${formatProblem(capturePath as string, problem)}`)
@@ -267,4 +268,14 @@ function decisionRecord(line: number, permission: PermissionOutcome): DecisionRe
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`
+}
+
+/** Restores a governor from a snapshot file; an error names the file. */
+function restoreSnapshot(path: string): Governor {
+  const text = readInput('--snapshot', path)
+  try {
+    return loadAddon().Governor.restore(text)
+  } catch (error) {
+    throw new Error(`${path}: ${error instanceof Error ? error.message : String(error)}`)
+  }
 }
