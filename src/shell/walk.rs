@@ -61,7 +61,7 @@ pub(crate) struct Walker<'c> {
 }
 
 impl<'c> Walker<'c> {
-    /// Counts one more simple command and tells whether to walk it: false
+    /// Counts one more simple command and returns whether to walk it: false
     /// once more than [`MAX_COMMANDS`] were walked, when the analysis has
     /// been made opaque.
     pub(crate) fn take_command(&mut self) -> bool {
