@@ -153,6 +153,23 @@ fn deep_nesting_is_skipped_only_where_unread() {
 }
 
 #[test]
+fn reserved_raw_value_key_is_skipped_only_where_unread() {
+    // Found by fuzzing: serde_json takes an object whose first key is this
+    // one for its own raw values, so only the `Value` reader fails on it.
+    let key = "\"$serde_json::private::RawValue\"";
+    let in_metadata = format!(
+        r#"{{"type":"permission.asked","properties":{{"id":"p","sessionID":"s","permission":"edit","patterns":["a.ts"],"metadata":{{"x":{{{key}:"v"}}}}}}}}"#
+    );
+    let event = parse_event_text(&in_metadata).unwrap();
+    assert!(matches!(event, Event::Permission(ref request) if request.patterns == ["a.ts"]));
+    for text in [format!("{{{key}:\"filePath\"}}"), in_metadata] {
+        let error = parse_event_text_by_value(&text).unwrap_err();
+        assert!(error.message.contains("which serde_json reserves"), "{error}");
+        assert!(is_value_limit(&error));
+    }
+}
+
+#[test]
 fn every_read_field_mutated_reads_alike_both_ways() {
     let values = [
         None, Some(Value::Null), Some(json!(12.0)), Some(json!(-1)), Some(json!(7)), Some(json!("")),

@@ -99,21 +99,36 @@ pub fn parse_event_text_by_value(text: &str) -> Result<Event, EventError> {
     }
     let trimmed = text.trim();
     let json = trimmed.strip_prefix("data:").map(str::trim_start).unwrap_or(trimmed);
-    let not_json = |error: serde_json::Error| EventError::new(None, format!("not valid JSON: {error}"));
+    let not_json = |error| not_json(json, error);
     parse_event(&serde_json::from_str::<Value>(json).map_err(not_json)?)
+}
+
+/// The object key serde_json reserves for raw values: building a `Value`
+/// from an object whose first key is this one fails, although the JSON is
+/// valid.
+const RESERVED_KEY: &str = "\"$serde_json::private::RawValue\"";
+
+/// Describes why `json` did not parse into a `Value`.
+fn not_json(json: &str, error: serde_json::Error) -> EventError {
+    if json.contains(RESERVED_KEY) {
+        let message = format!("cannot read the event: it holds the key {RESERVED_KEY}, which serde_json reserves ({error})");
+        return EventError::new(None, message);
+    }
+    EventError::new(None, format!("not valid JSON: {error}"))
 }
 
 /// Tells whether `error` comes from a check that building a
 /// `serde_json::Value` makes and skipping a field does not: nesting deeper
-/// than 128 levels, numbers beyond an `f64`, and `\u` escapes that are half
-/// of a surrogate pair. These are the only cases where the two readers may
+/// than 128 levels, numbers beyond an `f64`, `\u` escapes that are half
+/// of a surrogate pair, and serde_json's reserved raw-value key. These are
+/// the only cases where the two readers may
 /// disagree.
 #[doc(hidden)]
 pub fn is_value_limit(error: &EventError) -> bool {
     let message = &error.message;
     // serde_json reports a leading surrogate without its trailing half as
     // either of the last two.
-    let limits = ["recursion limit exceeded", "number out of range", "surrogate", "unexpected end of hex escape"];
+    let limits = ["recursion limit exceeded", "number out of range", "surrogate", "unexpected end of hex escape", "serde_json reserves"];
     limits.iter().any(|limit| message.contains(limit))
 }
 
@@ -147,7 +162,7 @@ struct RawEnvelope<'a> {
 /// declines them. `depth` counts `/global/event`
 /// wrappers, of which one is expected.
 fn parse_envelope_text(json: &str, depth: usize) -> Result<Event, EventError> {
-    let not_json = |error: serde_json::Error| EventError::new(None, format!("not valid JSON: {error}"));
+    let not_json = |error| not_json(json, error);
     // serde reads a struct from a JSON array too, so only objects take the
     // envelope path. Anything else goes to the value parser, which says why
     // it is not an event.
