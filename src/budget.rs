@@ -218,7 +218,7 @@ impl Extension {
             Some(value) => crate::events::usage::usd_to_micros(value).ok_or_else(|| {
                 BudgetError::InvalidExtension {
                     field: "usd",
-                    value: value.to_string(),
+                    value: short_number(value),
                 }
             })?,
         };
@@ -232,11 +232,21 @@ impl Extension {
             Some(value) => {
                 return Err(BudgetError::InvalidExtension {
                     field: "tokens",
-                    value: value.to_string(),
+                    value: short_number(value),
                 })
             }
         };
         Ok(Extension { usd_micros, tokens })
+    }
+}
+
+/// Writes a number for a message: in exponent form when it is huge, so
+/// `1e308` is not 309 digits.
+fn short_number(value: f64) -> String {
+    if value.is_finite() && value.abs() >= 1e16 {
+        format!("{value:e}")
+    } else {
+        value.to_string()
     }
 }
 
@@ -261,7 +271,7 @@ impl fmt::Display for BudgetError {
             BudgetError::InvalidExtension { field, value } => {
                 write!(
                     f,
-                    "extension {field} \"{value}\" is not a non-negative finite number"
+                    "extension {field} \"{value}\" is not a non-negative number below 9.2e12 USD or 9.2e18 tokens (tokens whole)"
                 )
             }
             BudgetError::Overflow => write!(f, "extended cap overflows"),

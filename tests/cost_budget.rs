@@ -311,7 +311,12 @@ fn extending_without_a_budget_is_an_error() {
         Extension::new(Some(f64::NAN), None)
             .unwrap_err()
             .to_string(),
-        "extension usd \"NaN\" is not a non-negative finite number"
+        "extension usd \"NaN\" is not a non-negative number below 9.2e12 USD or 9.2e18 tokens (tokens whole)"
+    );
+    // A huge value is written short, not as 309 digits.
+    assert_eq!(
+        Extension::new(Some(1e308), None).unwrap_err().to_string(),
+        "extension usd \"1e308\" is not a non-negative number below 9.2e12 USD or 9.2e18 tokens (tokens whole)"
     );
 }
 

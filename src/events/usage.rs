@@ -184,7 +184,8 @@ struct Reader<'a> {
 }
 
 const NON_NEGATIVE_INTEGER: &str = "a non-negative integer";
-const NON_NEGATIVE_NUMBER: &str = "a finite non-negative number of USD";
+/// Money is kept in `u64` micro-dollars, which end just above 9.2e12 USD.
+const NON_NEGATIVE_NUMBER: &str = "a non-negative number of USD below 9.2e12";
 const STRING: &str = "a non-empty string";
 
 impl Reader<'_> {
