@@ -131,6 +131,40 @@ describe('job handles', () => {
     expect(output).toMatch(/unknown job handle \d+ .*live governor/)
   })
 
+  it('work only on the thread that made them', () => {
+    // A child process runs a worker thread with a governor of its own; the
+    // main thread's handle 0 must not name the worker's job 0.
+    const addon = JSON.stringify(join(__dirname, '..', 'index.js'))
+    const script = `
+      const { Worker } = require('node:worker_threads')
+      const { Governor, handleLine } = require(${addon})
+      const governor = new Governor()
+      governor.registerJob({ jobId: 'main-job', worktree: '/tmp/mcg-thread-main' })
+      const mainHandle = governor.jobHandle('main-job')
+      const worker = new Worker(\`
+        const { parentPort, workerData } = require('node:worker_threads')
+        const { Governor, handleLine } = require(workerData.addon)
+        const governor = new Governor()
+        governor.registerJob({ jobId: 'worker-job', worktree: '/tmp/mcg-thread-worker' })
+        const own = governor.jobHandle('worker-job')
+        const line = '{"type":"session.status"}'
+        let foreign
+        try { handleLine(workerData.mainHandle, line); foreign = 'accepted' } catch (error) { foreign = error.message }
+        parentPort.postMessage({ own, ownWorks: handleLine(own, line) === null, foreign })
+      \`, { eval: true, workerData: { addon: ${addon}, mainHandle } })
+      worker.on('message', (result) => {
+        let back
+        try { handleLine(result.own, '{"type":"session.status"}'); back = 'accepted' } catch (error) { back = error.message }
+        console.log(JSON.stringify({ mainHandle, ...result, back }))
+      })`
+    const output = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }))
+    expect(output.mainHandle).toBe(0)
+    expect(output.own).not.toBe(output.mainHandle)
+    expect(output.ownWorks).toBe(true)
+    expect(output.foreign).toMatch(/job handle 0 belongs to another thread/)
+    expect(output.back).toMatch(/belongs to another thread/)
+  })
+
   it('are refused for a job that is not registered', () => {
     const governor = registered('/tmp/mcg-handle-d')
     expect(() => governor.jobHandle('nobody')).toThrow(/nobody/)
@@ -146,7 +180,7 @@ describe('handleLine errors', () => {
   })
 
   it('rejects handles that are not whole numbers', () => {
-    for (const bad of [handle + 0.5, -1, Number.NaN, 2 ** 40, Infinity]) {
+    for (const bad of [handle + 0.5, -1, Number.NaN, 2 ** 53, Infinity]) {
       expect(() => handleLine(bad, '{"type":"session.status"}')).toThrow(/invalid job handle .*whole number/)
     }
     // Named as JavaScript writes them.

@@ -13,6 +13,7 @@ use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The addon's own allocations go to mimalloc rather than the C library's
 /// malloc. Shell analysis and decisions make many small, short-lived
@@ -94,7 +95,7 @@ pub struct Governor {
     /// Shared with the job handles of `jobHandle`, which hold it weakly.
     inner: Rc<RefCell<core::Governor>>,
     /// The handles given out so far, by job id.
-    handles: RefCell<HashMap<String, u32>>,
+    handles: RefCell<HashMap<String, f64>>,
 }
 
 /// A job interned by `jobHandle`: the governor that owns it and its id.
@@ -103,11 +104,22 @@ struct JobHandle {
     job_id: String,
 }
 
+/// A job handle is its thread's tag times 2^32 plus its index in that
+/// thread's table. Governors live on one thread, and a handle passed to
+/// another (a worker) must be refused there, not name that thread's job of
+/// the same index. Tags stay below 2^21, so handles are exact in a double.
+const HANDLES_PER_THREAD: u64 = 1 << 32;
+const MAX_THREAD_TAGS: u64 = 1 << 21;
+
+static NEXT_THREAD_TAG: AtomicU64 = AtomicU64::new(0);
+
 thread_local! {
     /// Job handles of every governor on this thread, indexed by handle.
     // NOTE: entries are never removed, so each distinct job interned costs
     // its id's length plus two words for the life of the thread.
     static JOB_HANDLES: RefCell<Vec<JobHandle>> = const { RefCell::new(Vec::new()) };
+    /// This thread's tag in its job handles; the main thread's is 0.
+    static THREAD_TAG: u64 = NEXT_THREAD_TAG.fetch_add(1, Ordering::Relaxed);
 }
 
 impl Governor {
@@ -212,7 +224,7 @@ impl Governor {
     /// same handle from one governor, also after the job is registered
     /// again. A handle stops working when its governor is garbage-collected.
     #[napi(catch_unwind)]
-    pub fn job_handle(&self, job_id: String) -> Result<u32> {
+    pub fn job_handle(&self, job_id: String) -> Result<f64> {
         if !self.core()?.is_registered(&job_id) {
             let error = GovernorError::UnknownJob { job_id };
             return Err(governor_error(error));
@@ -221,11 +233,16 @@ impl Governor {
             return Ok(*handle);
         }
 
-        let handle = JOB_HANDLES.with_borrow_mut(|handles| {
+        let tag = THREAD_TAG.with(|tag| *tag);
+        let index = JOB_HANDLES.with_borrow(|handles| handles.len() as u64);
+        if tag >= MAX_THREAD_TAGS || index >= HANDLES_PER_THREAD {
+            return Err(generic("too many job handles or threads using them in this process".to_string()));
+        }
+        JOB_HANDLES.with_borrow_mut(|handles| {
             handles.push(JobHandle { governor: Rc::downgrade(&self.inner), job_id: job_id.clone() });
-            u32::try_from(handles.len() - 1)
         });
-        let handle = handle.map_err(|_| generic("too many job handles on this thread".to_string()))?;
+        // Exact: below 2^53.
+        let handle = (tag * HANDLES_PER_THREAD + index) as f64;
         self.handles.borrow_mut().insert(job_id, handle);
         Ok(handle)
     }
@@ -321,7 +338,8 @@ pub fn handle_line(
     let line = line_of(&line)?;
     // Taken as a float, because napi's u32 conversion truncates: 1.5 or -1
     // would name another job.
-    let whole = job_handle.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&job_handle);
+    let largest = (MAX_THREAD_TAGS * HANDLES_PER_THREAD - 1) as f64;
+    let whole = job_handle.fract() == 0.0 && (0.0..=largest).contains(&job_handle);
     if !whole {
         let shown = match job_handle {
             number if number.is_nan() => "NaN".to_string(),
@@ -330,7 +348,7 @@ pub fn handle_line(
         };
         return Err(invalid_arg(format!("invalid job handle {shown}: expected a whole number that jobHandle(jobId) returned")));
     }
-    let job_handle = job_handle as u32;
+    let job_handle = job_handle as u64;
 
     let text = match &line {
         Either::A(bytes) => std::str::from_utf8(bytes).map_err(|error| invalid_arg(format!("invalid event: not UTF-8 text: {error}")))?,
@@ -340,8 +358,13 @@ pub fn handle_line(
     // malformed line reads the same through both.
     let parsed = crate::events::parse_event_text(text).map_err(|error| invalid_arg(error.to_string()))?;
 
+    if job_handle / HANDLES_PER_THREAD != THREAD_TAG.with(|tag| *tag) {
+        let help = "a handle works only on the thread whose jobHandle(jobId) made it";
+        return Err(invalid_arg(format!("job handle {job_handle} belongs to another thread (help: {help})")));
+    }
+    let index = job_handle % HANDLES_PER_THREAD;
     JOB_HANDLES.with_borrow(|handles| {
-        let found = handles.get(job_handle as usize).and_then(|handle| Some((handle.governor.upgrade()?, handle)));
+        let found = usize::try_from(index).ok().and_then(|index| handles.get(index)).and_then(|handle| Some((handle.governor.upgrade()?, handle)));
         let Some((governor, handle)) = found else {
             return Err(invalid_arg(format!("unknown job handle {job_handle} (help: get one from jobHandle(jobId) of a live governor)")));
         };
