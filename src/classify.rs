@@ -357,6 +357,19 @@ fn other_action(request: &PermissionRequest) -> Action {
     Action { category: Category::Other, scope: None, target, command: None, opaque: None }
 }
 
+/// Classifies a tool named on its own, as `explain --mcp` names one: an
+/// MCP tool, unless the name is one of OpenCode's own permissions or has no
+/// server prefix, as [`classify`] decides for a request.
+pub fn tool_action(name: &str) -> Action {
+    let lowered = name.to_ascii_lowercase();
+    let category = if OTHER_PERMISSIONS.contains(&lowered.as_str()) || !lowered.contains('_') {
+        Category::Other
+    } else {
+        Category::McpTools
+    };
+    Action { category, scope: None, target: name.to_string(), command: None, opaque: None }
+}
+
 /// Any permission OpenCode's built-in tools do not ask for is an MCP or
 /// plugin tool, named `<server>_<tool>`.
 fn mcp_action(request: &PermissionRequest) -> Action {

@@ -609,8 +609,7 @@ fn explain_actions(context: &JobContext, request: &ExplainRequest) -> Result<(Ve
     } else if let Some(url) = &request.fetch {
         vec![classify::network_action(url)]
     } else {
-        let tool = request.mcp.clone().unwrap_or_default();
-        vec![Action { category: Category::McpTools, scope: None, target: tool, command: None, opaque: None }]
+        vec![classify::tool_action(request.mcp.as_deref().unwrap_or_default())]
     };
     let effects = actions.iter().flat_map(describe_action).collect();
     Ok((actions, effects))
