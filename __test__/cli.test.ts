@@ -106,6 +106,14 @@ describe('usage errors', () => {
     expect(run.stderr).toContain(`cannot read config file "${join(scratch, 'missing.yaml')}": no such file`)
   })
 
+  it('fails a replay in which no line could be read', () => {
+    const capture = scratchFile('garbage.sse', 'data: {not json\ndata: [1,2\n')
+    const run = cli('replay', capture, '--worktree', scratch)
+    expect(run.status).toBe(1)
+    expect(run.stderr).toContain(`no line of ${capture} could be read as an event`)
+    expect(run.stdout).toContain('0 events, 0 decisions, 2 skipped lines')
+  })
+
   it('names the file of a bad snapshot or policy', () => {
     const snapshot = join(scratch, 'bad.snapshot.json')
     writeFileSync(snapshot, '{ not json')

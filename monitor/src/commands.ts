@@ -150,6 +150,9 @@ export function replayCommand(args: string[], out: Output, err: Output): number 
   if (capturePath === undefined) throw new UsageError('"replay" needs a capture FILE', 'run mc-governance replay events.sse --worktree DIR')
   const result = runReplay(replayOptions('replay', parsed, capturePath))
   for (const problem of result.problems) err(`skipped ${formatProblem(capturePath, problem)}`)
+  // A capture whose every line was skipped is not one: say so in the status.
+  const status = result.events === 0 && result.problems.length > 0 ? 1 : 0
+  if (status === 1) err(`mc-governance: no line of ${capturePath} could be read as an event`)
   const snapshotPath = stringOption('replay', parsed, 'save-snapshot')
   if (snapshotPath !== undefined) saveSnapshot(result.governor, snapshotPath)
 
@@ -160,7 +163,7 @@ export function replayCommand(args: string[], out: Output, err: Output): number 
     records.sort((a, b) => a.line - b.line)
     for (const record of records) out(JSON.stringify(record))
     out(JSON.stringify({ type: 'summary', ...summary, events: result.events, decisions: result.decisions.length, skippedLines: result.problems.length }))
-    return 0
+    return status
   }
   out(
     table(
@@ -176,7 +179,7 @@ export function replayCommand(args: string[], out: Output, err: Output): number 
   out(spendTable(spendRows(result.governor.report()), summary))
   out('')
   out(`${plural(result.events, 'event')}, ${plural(result.decisions.length, 'decision')}, ${plural(result.problems.length, 'skipped line')}`)
-  return 0
+  return status
 }
 
 const REPORT_OPTIONS: OptionSpec = {
