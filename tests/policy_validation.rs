@@ -403,3 +403,13 @@ fn deeply_nested_brackets_fail_fast() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].message.starts_with("invalid glob"), "{found:?}");
 }
+
+#[test]
+fn non_finite_numbers_are_named() {
+    for (text, shown) in [("budget:\n  usd: .nan\n", ".nan"), ("budget:\n  usd: .inf\n", ".inf"), ("budget:\n  tokens: -.inf\n", "-.inf")] {
+        let found = problems(text);
+        assert_eq!(found.len(), 1, "{text}: {found:?}");
+        assert_eq!(found[0].message, format!("\"{shown}\" is not a finite number"), "{text}");
+        assert!(found[0].path.starts_with("budget."), "{found:?}");
+    }
+}

@@ -87,7 +87,11 @@ fn yaml_to_json(value: serde_yaml::Value, path: &str, source: &str, problems: &m
     match value {
         serde_yaml::Value::Null => Value::Null,
         serde_yaml::Value::Bool(flag) => Value::Bool(flag),
-        serde_yaml::Value::Number(number) => yaml_number(&number),
+        serde_yaml::Value::Number(number) => yaml_number(&number).unwrap_or_else(|| {
+            // JSON has no NaN or infinity; no config field accepts them.
+            problems.push(unsupported(source, path, format!("\"{number}\" is not a finite number")));
+            Value::Null
+        }),
         serde_yaml::Value::String(text) => Value::String(text),
         serde_yaml::Value::Sequence(items) => Value::Array(
             items
@@ -116,13 +120,14 @@ fn yaml_to_json(value: serde_yaml::Value, path: &str, source: &str, problems: &m
     }
 }
 
-fn yaml_number(number: &serde_yaml::Number) -> Value {
+/// Returns the number as JSON, or `None` for `.nan` and `.inf`.
+fn yaml_number(number: &serde_yaml::Number) -> Option<Value> {
     if let Some(int) = number.as_i64() {
-        Value::Number(int.into())
+        Some(Value::Number(int.into()))
     } else if let Some(int) = number.as_u64() {
-        Value::Number(int.into())
+        Some(Value::Number(int.into()))
     } else {
-        number.as_f64().and_then(Number::from_f64).map_or(Value::Null, Value::Number)
+        number.as_f64().and_then(Number::from_f64).map(Value::Number)
     }
 }
 
