@@ -2,6 +2,7 @@
 // thrown Error whose message names the problem, the process must survive,
 // and nothing malformed may be approved or logged. Many jobs interleaved in
 // one Governor must keep their counts apart.
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -112,6 +113,27 @@ describe('malformed events', () => {
       expect(outcome.permission?.decision).toBe('ask-user')
       expect(outcome.permission?.reason).toMatch(/cannot parse command/)
     }
+  })
+
+  it('holds a command the shell parser panics on, printing nothing', () => {
+    // brush-parser reads the number after `~` with unwrap. The panic is
+    // caught inside the addon; a child process shows that nothing reaches
+    // the host's standard error, even with RUST_BACKTRACE set.
+    const addon = JSON.stringify(join(__dirname, '..', 'index.js'))
+    const script = `
+      const { explainPolicy } = require(${addon})
+      const command = 'echo ~99999999999999999999999/$(rm -rf x)'
+      const explanation = explainPolicy({ worktree: ${JSON.stringify(worktree)}, command })
+      console.log(JSON.stringify({ decision: explanation.decision, reason: explanation.reason }))`
+    const child = spawnSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, RUST_BACKTRACE: '1' },
+    })
+    expect(child.status).toBe(0)
+    expect(child.stderr).toBe('')
+    const explanation = JSON.parse(child.stdout)
+    expect(explanation.decision).toBe('ask-user')
+    expect(explanation.reason).toMatch(/may run a command substitution/)
   })
 
   it('rejects deeply nested JSON text in a field it reads', () => {

@@ -60,6 +60,7 @@ mod options;
 mod packages;
 mod pattern;
 mod programs;
+mod quiet;
 mod walk;
 mod words;
 

@@ -15,6 +15,7 @@ use brush_parser::{Parser, ParserOptions};
 use super::arithmetic;
 use super::command::{self, Invocation};
 use super::programs::{path_effect, Fixed};
+use super::quiet::catch_parser_panic;
 use super::words::{self, Word};
 use super::{Analysis, Effect, ShellContext, SubCommand};
 use crate::paths::CachedDisk;
@@ -26,8 +27,9 @@ const MAX_DEPTH: usize = 8;
 /// Most simple commands one analysis walks, nested ones included. Some
 /// forms multiply: each root of `find a b -exec find c d -exec ...` runs
 /// the inner command once, so a 600-byte line named a million commands.
-/// Past the limit the analysis stops and the line is opaque.
-const MAX_COMMANDS: usize = 1024;
+/// Past the limit the analysis stops and the line is opaque. At 1,024 such
+/// a line still took 40 ms; a real line runs a few dozen.
+const MAX_COMMANDS: usize = 256;
 
 /// The working directory at one point of the command line.
 #[derive(Debug, Clone, PartialEq)]
@@ -465,13 +467,11 @@ fn has_substitution(text: &str) -> bool {
 /// refuses them first (see [`beyond_parser`]).
 fn parse(text: &str) -> Result<brush_parser::ast::Program, String> {
     let options = ParserOptions::default();
-    let outcome = std::panic::catch_unwind(|| {
-        Parser::new(BufReader::new(text.as_bytes()), &options).parse_program()
-    });
+    let outcome = catch_parser_panic(|| Parser::new(BufReader::new(text.as_bytes()), &options).parse_program());
     match outcome {
-        Ok(Ok(program)) => Ok(program),
-        Ok(Err(error)) => Err(format!("cannot parse command: {error}")),
-        Err(_) => Err("cannot parse command: the shell parser failed".into()),
+        Some(Ok(program)) => Ok(program),
+        Some(Err(error)) => Err(format!("cannot parse command: {error}")),
+        None => Err("cannot parse command: the shell parser failed".into()),
     }
 }
 
@@ -523,10 +523,11 @@ const MAX_NESTING: usize = 16;
 /// `<<''` or many quoted `(` are refused too: such a line is held for the
 /// user, never approved.
 ///
-/// NOTE: these bound the families of slow lines found so far, not every
-/// line. A random search of 10 million lines of nested expansions and
-/// extended globs (`tests/shell_enumeration.rs`, ignored by default) still
-/// found a 60-byte line that takes 350 ms.
+/// NOTE: these, with the word limit of `words::expand`, bound the families
+/// of slow lines found so far, not every line. A random search of 10
+/// million lines of nested expansions and extended globs
+/// (`tests/shell_enumeration.rs`, ignored by default) found a 60-byte line
+/// that took 350 ms before the word limit and none above 5 ms after it.
 pub(crate) fn beyond_parser(text: &str) -> Option<String> {
     // A shell reads a command as a C string and stops at the first NUL, so
     // it would run less than what the parser reads.

@@ -9,6 +9,7 @@ use brush_parser::word::{
 use brush_parser::ParserOptions;
 
 use super::arithmetic;
+use super::quiet::catch_parser_panic;
 use super::front::{is_double_quoted, is_plain, is_single_quoted};
 
 /// One word after static expansion.
@@ -44,11 +45,14 @@ impl Word {
 
 /// Expands a word as brush-parser tokenised it (quotes still in place).
 pub(crate) fn expand(raw: &str, home: Option<&Path>) -> Word {
+    if let Some(reason) = beyond_word_parser(raw) {
+        return hidden(raw, reason);
+    }
     let options = ParserOptions::default();
     // brush-parser may panic on malformed input; such a word is unknown.
-    let parsed = std::panic::catch_unwind(|| word::parse(raw, &options));
-    let Ok(Ok(pieces)) = parsed else {
-        return unknown(raw);
+    let parsed = catch_parser_panic(|| word::parse(raw, &options));
+    let Some(Ok(pieces)) = parsed else {
+        return unreadable(raw);
     };
     let mut expansion = Expansion {
         raw,
@@ -114,8 +118,8 @@ pub(crate) fn expand_plain(raw: &str) -> Option<Word> {
 /// expands (an unquoted delimiter).
 pub(crate) fn heredoc_substitutions(body: &str) -> Word {
     let options = ParserOptions::default();
-    let parsed = std::panic::catch_unwind(|| word::parse_heredoc(body, &options));
-    let Ok(Ok(pieces)) = parsed else {
+    let parsed = catch_parser_panic(|| word::parse_heredoc(body, &options));
+    let Some(Ok(pieces)) = parsed else {
         return unknown(body);
     };
     let mut expansion = Expansion {
@@ -127,6 +131,48 @@ pub(crate) fn heredoc_substitutions(body: &str) -> Word {
     };
     expansion.pieces(&pieces, true);
     expansion.word
+}
+
+/// Most brackets, braces, parentheses, backquotes and double quotes in a
+/// word handed to brush-parser's word parser. That parser backtracks
+/// without memoising, so a word that nests openers it can read in more than
+/// one way (`$((` as arithmetic or as `$(` and a subshell, `@(` as an
+/// extended glob or text, an unclosed `"`) costs time exponential in their
+/// number: a 640-byte word with 47 took 110 ms, and shorter ones took
+/// seconds before the line checks of `walk::beyond_parser`. Real words
+/// that need the parser have few: `"$(dirname "$(readlink -f
+/// "${BASH_SOURCE[0]}")")"` has 10. Words whose quotes hold no expansion
+/// never reach the limit (see [`beyond_word_parser`]).
+const MAX_WORD_OPENERS: usize = 16;
+
+/// Returns why brush-parser's word parser must not see `raw`, if it must
+/// not. A word that `expand_plain` reads has no expansion for the parser to
+/// try in several ways, however many brackets its quotes hold (an inline
+/// `node -e "..."` script), so only other words are limited.
+fn beyond_word_parser(raw: &str) -> Option<String> {
+    let openers = raw.bytes().filter(|byte| matches!(byte, b'(' | b'{' | b'[' | b'`' | b'"')).count();
+    if openers <= MAX_WORD_OPENERS || expand_plain(raw).is_some() {
+        return None;
+    }
+    Some(format!(
+        "a word with expansions has {openers} brackets and quotes, more than the {MAX_WORD_OPENERS} the parser reads in bounded time"
+    ))
+}
+
+/// A word the analysis will not read, with the reason to hold its command.
+fn hidden(raw: &str, reason: String) -> Word {
+    Word { hidden: Some(reason), ..unknown(raw) }
+}
+
+/// A word brush-parser's word parser rejected or panicked on. Its value is
+/// unknown; if it may hold a command substitution, which the shell would
+/// run but the analysis cannot list, its command is held too.
+fn unreadable(raw: &str) -> Word {
+    let may_substitute = raw.contains("$(") || raw.contains('`') || raw.contains("<(") || raw.contains(">(");
+    if may_substitute {
+        return hidden(raw, format!("cannot read the word `{raw}`, which may run a command substitution"));
+    }
+    unknown(raw)
 }
 
 fn unknown(raw: &str) -> Word {
