@@ -73,6 +73,19 @@ fn unclosed_braces_are_held() {
 }
 
 #[test]
+fn unclosed_brackets_are_held() {
+    // A word that starts `name[` is tried as an assignment to an array
+    // element, whose open subscript the arithmetic word parser reads: each
+    // further `name[` doubles its time. Fuzzing found a 443-byte line with
+    // seven that took 200 ms.
+    let line = format!("p[{}x", "bj[\\\\\\".repeat(7));
+    let reasons = opaque_reasons(&line);
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(reasons[0].contains("8 unclosed brackets"), "{reasons:?}");
+    assert!(opaque_reasons("tr '[' '{' < in.txt > out.txt && ls log[0-9].txt").is_empty());
+}
+
+#[test]
 fn subscripted_expansions_are_held() {
     // Found by fuzzing: the last took 6 s in brush-parser, and six unclosed
     // nested ones 17 s.
@@ -199,8 +212,9 @@ fn ordinary_heredocs_and_shifts_still_parse() {
 fn words_with_many_openers_are_held() {
     // brush-parser's word parser tries `$((`, `@(` and an open `"` in
     // several ways each, so nested ones cost exponential time.
-    // Found by a random search: 37 ms in the word parser, 25 openers.
-    let line = r#"echo %}$$'${#\"))"[!(\'"))"$((!([+(=}/[[%$((((}|@(%[[${g[?(?('%"#;
+    // Found by a random search, with `]` added to pass the line checks:
+    // 45 ms in the word parser, 25 openers.
+    let line = r#"echo %}$$'${#\"))"[!(\'"))"$((!([+(=}/[[%$((((}|@(%[[${g[?(?('%]]]]]]]"#;
     let reasons = opaque_reasons(line);
     assert!(reasons.iter().any(|reason| reason.contains("brackets and quotes")), "{line}: {reasons:?}");
 
