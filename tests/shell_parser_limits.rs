@@ -229,6 +229,24 @@ fn words_with_many_openers_are_held() {
 }
 
 #[test]
+fn heredocs_with_many_openers_are_held() {
+    // The body's `$(...)` goes through the same word parser.
+    let word = r#"%}$$'${#\"))"[!(\'"))"$((!([+(=}/[[%$((((}|@(%[[${g[?(?('%]]]]]]]"#;
+    let line = format!("cat <<EOF\n$(echo {word})\nEOF\n");
+    let reasons = opaque_reasons(&line);
+    assert!(reasons.iter().any(|reason| reason.contains("here-document with expansions")), "{reasons:?}");
+
+    // A body that expands little is read, and its substitutions walked.
+    let analysis = analyse("cat <<EOF > out.json\n{\"home\": \"$HOME\", \"at\": \"$(date)\"}\nEOF\n", &context());
+    assert!(analysis.opaque.is_empty(), "{:?}", analysis.opaque);
+    assert!(analysis.sub_commands.iter().any(|command| command.program == "date"));
+
+    // A quoted delimiter means no expansion, so no limit.
+    let code = "{ [ ( \"$x\" ) ] } ".repeat(10);
+    assert!(opaque_reasons(&format!("cat <<'EOF' > a.ts\n{code}\nEOF\n")).is_empty());
+}
+
+#[test]
 fn many_links_in_one_line_are_held() {
     // Every path is checked against every link made earlier in the line.
     let line = "ln -s a b; ".repeat(70) + "cat b";

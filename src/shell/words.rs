@@ -117,10 +117,13 @@ pub(crate) fn expand_plain(raw: &str) -> Option<Word> {
 /// Collects the command substitutions of a here-document body that the shell
 /// expands (an unquoted delimiter).
 pub(crate) fn heredoc_substitutions(body: &str) -> Word {
+    if let Some(reason) = beyond_heredoc_parser(body) {
+        return hidden(body, reason);
+    }
     let options = ParserOptions::default();
     let parsed = catch_parser_panic(|| word::parse_heredoc(body, &options));
     let Some(Ok(pieces)) = parsed else {
-        return unknown(body);
+        return unreadable(body);
     };
     let mut expansion = Expansion {
         raw: body,
@@ -135,10 +138,10 @@ pub(crate) fn heredoc_substitutions(body: &str) -> Word {
 
 /// Most brackets, braces, parentheses, backquotes and double quotes in a
 /// word handed to brush-parser's word parser. That parser backtracks
-/// without memoising, so a word that nests openers it can read in more than
-/// one way (`$((` as arithmetic or as `$(` and a subshell, `@(` as an
-/// extended glob or text, an unclosed `"`) costs time exponential in their
-/// number: a 640-byte word with 47 took 110 ms, and shorter ones took
+/// without memoising. It can read some openers in more than one way: `$((`
+/// as arithmetic or as `$(` and a subshell, `@(` as an extended glob or
+/// text, an unclosed `"`. A word that nests them costs time exponential in
+/// their number: a 640-byte word with 47 took 110 ms, and shorter ones took
 /// seconds before the line checks of `walk::beyond_parser`. Real words
 /// that need the parser have few: `"$(dirname "$(readlink -f
 /// "${BASH_SOURCE[0]}")")"` has 10. Words whose quotes hold no expansion
@@ -159,18 +162,36 @@ fn beyond_word_parser(raw: &str) -> Option<String> {
     ))
 }
 
-/// A word the analysis will not read, with the reason to hold its command.
+/// Returns why brush-parser must not read the here-document `body`, if it
+/// must not. The parser reads a `$(...)` in a body with its word parser, so
+/// a body that expands anything is limited like a word.
+// NOTE: this counts the body's literal text too, so a long JSON or code
+// body with one `$VAR` and many brackets is held although only its
+// expansions cost time. A body whose delimiter is quoted is never parsed.
+fn beyond_heredoc_parser(body: &str) -> Option<String> {
+    let expands = body.contains('$') || body.contains('`');
+    let openers = body.bytes().filter(|byte| matches!(byte, b'(' | b'{' | b'[' | b'`' | b'"')).count();
+    if !expands || openers <= MAX_WORD_OPENERS {
+        return None;
+    }
+    Some(format!(
+        "a here-document with expansions has {openers} brackets and quotes, more than the {MAX_WORD_OPENERS} the parser reads in bounded time"
+    ))
+}
+
+/// Marks a word the analysis will not read, with the reason to hold its
+/// command.
 fn hidden(raw: &str, reason: String) -> Word {
     Word { hidden: Some(reason), ..unknown(raw) }
 }
 
-/// A word brush-parser's word parser rejected or panicked on. Its value is
-/// unknown; if it may hold a command substitution, which the shell would
+/// Marks a word or here-document that brush-parser rejected or panicked on
+/// as unknown. If it may hold a command substitution, which the shell would
 /// run but the analysis cannot list, its command is held too.
 fn unreadable(raw: &str) -> Word {
     let may_substitute = raw.contains("$(") || raw.contains('`') || raw.contains("<(") || raw.contains(">(");
     if may_substitute {
-        return hidden(raw, format!("cannot read the word `{raw}`, which may run a command substitution"));
+        return hidden(raw, format!("cannot read `{raw}`, which may run a command substitution"));
     }
     unknown(raw)
 }
