@@ -256,7 +256,7 @@ fn many_links_in_one_line_are_held() {
 }
 
 #[test]
-fn a_parser_panic_holds_the_command() {
+fn parser_panics_hold_the_command() {
     // brush-parser 0.4 reads the number after `~` with `unwrap`.
     let analysis = analyse("ls ~99999999999999999999999", &context());
     assert!(analysis.sub_commands.iter().any(|command| command.program == "ls"));

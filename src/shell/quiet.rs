@@ -39,7 +39,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_parser_panic_becomes_none_and_the_flag_is_reset() {
+    fn catch_parser_panic_returns_none_on_panic() {
         let caught: Option<()> = catch_parser_panic(|| panic!("inside the parser"));
         assert_eq!(caught, None);
         assert!(!IN_PARSER.with(Cell::get));

@@ -485,8 +485,8 @@ const MAX_UNCLOSED_PARENTHESES: usize = 8;
 const MAX_UNCLOSED_BRACES: usize = 2;
 
 /// Most `[` left unclosed in a line handed to brush-parser. Its parser
-/// tries a word that starts `name[` as an assignment to an array element,
-/// and reads an unclosed subscript with its arithmetic word parser, in which
+/// tries a word that starts `name[` as an assignment to an array element
+/// and reads an unclosed subscript with its arithmetic word parser. There,
 /// each further `name[` doubles the time: 8 take 0.4 ms, and 7 among other
 /// open expansions took 200 ms in a 443-byte line. Real lines leave one
 /// open at most (`tr '[' '{'`).
