@@ -713,6 +713,13 @@ fn record_links(walker: &mut Walker, args: &[Word], site: &Site) {
         if !target.known || name.as_ref().is_some_and(|name| !name.known) {
             continue;
         }
+        if walker.links.len() >= MAX_LINKS {
+            let reason = format!("the command line creates more than {MAX_LINKS} links");
+            if !walker.analysis.opaque.contains(&reason) {
+                walker.analysis.opaque.push(reason);
+            }
+            return;
+        }
         let file_name = target
             .text
             .trim_end_matches('/')
@@ -745,13 +752,6 @@ fn record_links(walker: &mut Walker, args: &[Word], site: &Site) {
             ..site.clone()
         };
         let target_path = target_site.locate(&target.text);
-        if walker.links.len() >= MAX_LINKS {
-            let reason = format!("the command line creates more than {MAX_LINKS} links");
-            if !walker.analysis.opaque.contains(&reason) {
-                walker.analysis.opaque.push(reason);
-            }
-            return;
-        }
         walker.links.push((link, target_path));
     }
 }

@@ -16,7 +16,7 @@ use super::arithmetic;
 use super::command::{self, Invocation};
 use super::programs::{path_effect, Fixed};
 use super::quiet::catch_parser_panic;
-use super::words::{self, Word};
+use super::words::{self, has_substitution, Word};
 use super::{Analysis, Effect, ShellContext, SubCommand};
 use crate::paths::CachedDisk;
 
@@ -457,10 +457,6 @@ fn is_descriptor(text: &str) -> bool {
                 .all(|c| c.is_ascii_digit()))
 }
 
-fn has_substitution(text: &str) -> bool {
-    text.contains("$(") || text.contains('`') || text.contains("<(") || text.contains(">(")
-}
-
 /// Parses a command line. brush-parser may panic on malformed input, so a
 /// panic is caught and reported like a parse error. Lines that brush-parser
 /// 0.4 cannot parse in bounded time or memory never reach it: `Walker::parse`
@@ -561,21 +557,15 @@ pub(crate) fn beyond_parser(text: &str) -> Option<String> {
             "{old_arithmetic} arithmetic expansions in the obsolete $[ ] form, more than the {MAX_OLD_ARITHMETIC} the parser handles in bounded time"
         ));
     }
-    let opened = text.bytes().filter(|&byte| byte == b'(').count();
-    let closed = text.bytes().filter(|&byte| byte == b')').count();
-    let unclosed = opened.saturating_sub(closed);
+    let unclosed = count_unclosed(text, b'(', b')');
     if unclosed > MAX_UNCLOSED_PARENTHESES {
         return Some(format!("{unclosed} unclosed parentheses, more than the {MAX_UNCLOSED_PARENTHESES} the parser handles in bounded time"));
     }
-    let opened = text.bytes().filter(|&byte| byte == b'{').count();
-    let closed = text.bytes().filter(|&byte| byte == b'}').count();
-    let unclosed = opened.saturating_sub(closed);
+    let unclosed = count_unclosed(text, b'{', b'}');
     if unclosed > MAX_UNCLOSED_BRACES {
         return Some(format!("{unclosed} unclosed braces, more than the {MAX_UNCLOSED_BRACES} the parser handles in bounded time"));
     }
-    let opened = text.bytes().filter(|&byte| byte == b'[').count();
-    let closed = text.bytes().filter(|&byte| byte == b']').count();
-    let unclosed = opened.saturating_sub(closed);
+    let unclosed = count_unclosed(text, b'[', b']');
     if unclosed > MAX_UNCLOSED_BRACKETS {
         return Some(format!("{unclosed} unclosed brackets, more than the {MAX_UNCLOSED_BRACKETS} the parser handles in bounded time"));
     }
@@ -584,6 +574,14 @@ pub(crate) fn beyond_parser(text: &str) -> Option<String> {
         return Some(format!("compound commands nested {depth} levels deep, more than the {MAX_NESTING} the parser handles safely"));
     }
     None
+}
+
+/// Counts the `open` bytes in `text` beyond its `close` bytes, quoted or
+/// not.
+fn count_unclosed(text: &str, open: u8, close: u8) -> usize {
+    let opened = text.bytes().filter(|&byte| byte == open).count();
+    let closed = text.bytes().filter(|&byte| byte == close).count();
+    opened.saturating_sub(closed)
 }
 
 /// Returns the deepest nesting in `text` of the words that open and close

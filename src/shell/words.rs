@@ -153,7 +153,7 @@ const MAX_WORD_OPENERS: usize = 16;
 /// try in several ways, however many brackets its quotes hold (an inline
 /// `node -e "..."` script), so only other words are limited.
 fn beyond_word_parser(raw: &str) -> Option<String> {
-    let openers = raw.bytes().filter(|byte| matches!(byte, b'(' | b'{' | b'[' | b'`' | b'"')).count();
+    let openers = count_openers(raw);
     if openers <= MAX_WORD_OPENERS || expand_plain(raw).is_some() {
         return None;
     }
@@ -170,13 +170,26 @@ fn beyond_word_parser(raw: &str) -> Option<String> {
 // expansions cost time. A body whose delimiter is quoted is never parsed.
 fn beyond_heredoc_parser(body: &str) -> Option<String> {
     let expands = body.contains('$') || body.contains('`');
-    let openers = body.bytes().filter(|byte| matches!(byte, b'(' | b'{' | b'[' | b'`' | b'"')).count();
+    let openers = count_openers(body);
     if !expands || openers <= MAX_WORD_OPENERS {
         return None;
     }
     Some(format!(
         "a here-document with expansions has {openers} brackets and quotes, more than the {MAX_WORD_OPENERS} the parser reads in bounded time"
     ))
+}
+
+/// Counts the bytes of `text` that the word parser may read as the start of
+/// a nested construct: brackets, braces, parentheses, backquotes and double
+/// quotes.
+fn count_openers(text: &str) -> usize {
+    text.bytes().filter(|byte| matches!(byte, b'(' | b'{' | b'[' | b'`' | b'"')).count()
+}
+
+/// Tells whether `text` may contain a command substitution: `$(`, a
+/// backquote, or a process substitution.
+pub(crate) fn has_substitution(text: &str) -> bool {
+    text.contains("$(") || text.contains('`') || text.contains("<(") || text.contains(">(")
 }
 
 /// Marks a word the analysis will not read, with the reason to hold its
@@ -189,8 +202,7 @@ fn hidden(raw: &str, reason: String) -> Word {
 /// as unknown. If it may hold a command substitution, which the shell would
 /// run but the analysis cannot list, its command is held too.
 fn unreadable(raw: &str) -> Word {
-    let may_substitute = raw.contains("$(") || raw.contains('`') || raw.contains("<(") || raw.contains(">(");
-    if may_substitute {
+    if has_substitution(raw) {
         return hidden(raw, format!("cannot read `{raw}`, which may run a command substitution"));
     }
     unknown(raw)
@@ -299,7 +311,7 @@ impl Expansion<'_> {
     /// `${name:-...}` or `$((...))`: they run, but we cannot list them.
     fn flag_hidden_substitution(&mut self, source: &str) {
         let body = source.get(1..).unwrap_or_default();
-        if body.contains("$(") || body.contains('`') || body.contains("<(") || body.contains(">(") {
+        if has_substitution(body) {
             self.word.hidden = Some(format!("command substitution nested in `{source}`"));
         }
     }
