@@ -36,10 +36,10 @@ pub(crate) struct Fixed {
 /// Maximum number of links from the command line followed for one path.
 const MAX_LINK_HOPS: usize = 8;
 
-/// Most links one command line may create before the analysis stops
-/// following them and holds the line. Every path is checked against every
-/// link, and `find -exec ln` multiplies them: a 300-byte line made 1,000
-/// links and took 27 ms. Real lines make a few.
+/// Maximum number of links one command line may create before the analysis
+/// stops following them and reports the line as opaque. Every path is
+/// checked against every link, and `find -exec ln` multiplies them: a
+/// 300-byte line made 1,000 links and took 27 ms. Real lines make a few.
 const MAX_LINKS: usize = 64;
 
 impl Site {

@@ -1,10 +1,10 @@
 //! Catching brush-parser's panics without printing them.
 //!
 //! brush-parser 0.4 panics on some input (`ls ~99999999999999999999` parses
-//! the number with `unwrap`). The analysis catches those panics and holds
-//! the command, but Rust's panic hook would still print each one to the
-//! host's standard error, with a backtrace when `RUST_BACKTRACE` is set:
-//! noise in the monitor's output, and milliseconds per line.
+//! the number with `unwrap`). The analysis catches those panics and reports
+//! the command as opaque. Rust's default panic hook would still print each
+//! one to the host's standard error, with a backtrace when `RUST_BACKTRACE`
+//! is set, which adds noise to the monitor's output and milliseconds a line.
 
 use std::cell::Cell;
 use std::panic::{self, UnwindSafe};
@@ -16,7 +16,7 @@ thread_local! {
 }
 
 /// Runs `parse` and returns its result, or `None` if it panicked. A panic
-/// raised while it runs is not printed; any other panic still reaches the
+/// raised while it runs is not printed. Any other panic still reaches the
 /// hook that was installed before the first call.
 pub(crate) fn catch_parser_panic<T>(parse: impl FnOnce() -> T + UnwindSafe) -> Option<T> {
     static INSTALL: Once = Once::new();

@@ -24,11 +24,12 @@ use crate::paths::CachedDisk;
 /// stops and reports the command as opaque.
 const MAX_DEPTH: usize = 8;
 
-/// Most simple commands one analysis walks, nested ones included. Some
-/// forms multiply: each root of `find a b -exec find c d -exec ...` runs
-/// the inner command once, so a 600-byte line named a million commands.
-/// Past the limit the analysis stops and the line is opaque. At 1,024 such
-/// a line still took 40 ms; a real line runs a few dozen.
+/// Maximum number of simple commands one analysis walks, nested ones
+/// included. Some forms multiply: each root of `find a b -exec find c d
+/// -exec ...` runs the inner command once, so a 600-byte line named a
+/// million commands. Past the limit the analysis stops and the line is
+/// opaque. At 1,024 such a line still took 40 ms, and a real line runs a
+/// few dozen.
 const MAX_COMMANDS: usize = 256;
 
 /// The working directory at one point of the command line.
@@ -480,12 +481,12 @@ const MAX_UNCLOSED_PARENTHESES: usize = 8;
 /// second on a slow machine.
 const MAX_UNCLOSED_BRACES: usize = 2;
 
-/// Most `[` left unclosed in a line handed to brush-parser. Its parser
-/// tries a word that starts `name[` as an assignment to an array element
-/// and reads an unclosed subscript with its arithmetic word parser. There,
-/// each further `name[` doubles the time: 8 take 0.4 ms, and 7 among other
-/// open expansions took 200 ms in a 443-byte line. Real lines leave one
-/// open at most (`tr '[' '{'`).
+/// Maximum number of `[` left unclosed in a line handed to brush-parser. Its
+/// parser tries a word that starts `name[` as an assignment to an array
+/// element and reads an unclosed subscript with its arithmetic word parser.
+/// There, each further `name[` doubles the time: 8 take 0.4 ms, and 7 among
+/// other open expansions took 200 ms in a 443-byte line. Real lines seldom
+/// leave more than one open (`tr '[' '{'`).
 const MAX_UNCLOSED_BRACKETS: usize = 4;
 
 /// Most parameter expansions with an array subscript (`${name[`) in a line

@@ -136,12 +136,12 @@ pub(crate) fn heredoc_substitutions(body: &str) -> Word {
     expansion.word
 }
 
-/// Most brackets, braces, parentheses, backquotes and double quotes in a
-/// word handed to brush-parser's word parser. That parser backtracks
-/// without memoising. It can read some openers in more than one way: `$((`
-/// as arithmetic or as `$(` and a subshell, `@(` as an extended glob or
-/// text, an unclosed `"`. A word that nests them costs time exponential in
-/// their number: a 640-byte word with 47 took 110 ms, and shorter ones took
+/// Maximum number of brackets, braces, parentheses, backquotes and double
+/// quotes in a word handed to brush-parser's word parser. That parser
+/// backtracks without memoising. It can read some openers in more than one
+/// way: `$((` as arithmetic or as `$(` and a subshell, `@(` as an extended
+/// glob or text, an unclosed `"`. A word that nests them costs time
+/// exponential in their number: a 640-byte word with 47 took 110 ms, and shorter ones took
 /// seconds before the line checks of `walk::beyond_parser`. Real words
 /// that need the parser have few: `"$(dirname "$(readlink -f
 /// "${BASH_SOURCE[0]}")")"` has 10. Words whose quotes hold no expansion
@@ -199,8 +199,8 @@ fn hidden(raw: &str, reason: String) -> Word {
 }
 
 /// Marks a word or here-document that brush-parser rejected or panicked on
-/// as unknown. If it may hold a command substitution, which the shell would
-/// run but the analysis cannot list, its command is held too.
+/// as unknown. If it may contain a command substitution, which the shell
+/// would run but the analysis cannot list, its command is held too.
 fn unreadable(raw: &str) -> Word {
     if has_substitution(raw) {
         return hidden(raw, format!("cannot read `{raw}`, which may run a command substitution"));
