@@ -104,6 +104,28 @@ fn subscripted_expansions_are_held() {
 }
 
 #[test]
+fn open_subscripts_are_held() {
+    // Found by fuzzing: a subscript never closed with `]` made the word
+    // parser read the rest of the line at a high cost per byte. The
+    // here-document has the shape of the one found, which took 46 ms with a
+    // 776-byte body.
+    let backslashes = "\\\\".repeat(1024);
+    let lines = [
+        format!("echo ${{a[{backslashes}}}${{b[{backslashes}]}}"),
+        format!("cat <<u\nQQ${{Hb[b[{backslashes}${{#}}v |${{b[j[{backslashes}nvQQ\nu\n"),
+        "echo ${a[0}".to_string(),
+    ];
+    for line in &lines {
+        let reasons = opaque_reasons(line);
+        assert_eq!(reasons.len(), 1, "line {line:?}");
+        assert!(reasons[0].contains("array subscript is never closed"), "{reasons:?}");
+    }
+    assert!(opaque_reasons("echo ${a[0]}${b[1]}").is_empty());
+    assert!(opaque_reasons("echo \"${c[@]}\" ${#c[@]}").is_empty());
+    assert!(opaque_reasons("echo ${a[0]} \"[\" | tr '[' '{'").is_empty());
+}
+
+#[test]
 fn subscripts_inside_arithmetic_or_extglob_are_held() {
     // Found by fuzzing: the first took 70 ms, and each further `$[` in it
     // doubled that. Two subscripts alone still parse.
@@ -183,14 +205,35 @@ fn multiplying_commands_are_capped() {
     // Each root of a `find` runs its `-exec` command once, so every level
     // of this line doubles the commands: found by fuzzing at 5,479 commands
     // from 500 bytes, and a million at 20 levels.
+    // Whichever cap is reached first holds the line: the number of
+    // commands, or the bytes of command text repeated.
+    let capped = ["the command line runs more than 256 commands", "`find -exec` repeats more than 16384 bytes of command text over its roots"];
     for levels in [9, 20, 40] {
         let line = format!("find . {}ls", "-exec find . x -eexec cat y ".repeat(levels));
         let analysis = analyse(&line, &context());
-        assert_eq!(analysis.opaque, ["the command line runs more than 256 commands"], "{levels} levels");
+        assert_eq!(analysis.opaque.len(), 1, "{levels} levels: {:?}", analysis.opaque);
+        assert!(capped.contains(&analysis.opaque[0].as_str()), "{levels} levels: {:?}", analysis.opaque);
         assert!(analysis.sub_commands.len() <= 256, "{levels} levels: {}", analysis.sub_commands.len());
     }
     let line = format!("find . {}ls", "-exec find . x -eexec cat y ".repeat(7));
     assert!(opaque_reasons(&line).is_empty(), "128 commands are walked");
+}
+
+#[test]
+fn long_find_exec_clauses_over_many_roots_are_capped() {
+    // Found by fuzzing: many roots, each running a long `-exec` clause
+    // again, walked hundreds of long commands and took 22 ms from 925
+    // bytes.
+    let roots = (0..60).map(|root| format!("r{root}")).collect::<Vec<_>>().join(" ");
+    let clause = (0..100).map(|operand| format!("o{operand}")).collect::<Vec<_>>().join(" ");
+    let line = format!("find {roots} -exec cp {clause} {{}} \\;");
+    let analysis = analyse(&line, &context());
+    assert_eq!(analysis.opaque, ["`find -exec` repeats more than 16384 bytes of command text over its roots"]);
+
+    let line = format!("find src test docs -exec cp {clause} {{}} \\;");
+    let analysis = analyse(&line, &context());
+    assert!(analysis.opaque.is_empty(), "{:?}", analysis.opaque);
+    assert_eq!(analysis.sub_commands.iter().filter(|command| command.program == "cp").count(), 3);
 }
 
 #[test]
@@ -244,6 +287,21 @@ fn heredocs_with_many_openers_are_held() {
     // A quoted delimiter means no expansion, so no limit.
     let code = "{ [ ( \"$x\" ) ] } ".repeat(10);
     assert!(opaque_reasons(&format!("cat <<'EOF' > a.ts\n{code}\nEOF\n")).is_empty());
+}
+
+#[test]
+fn heredocs_with_unclosed_parentheses_are_held() {
+    // Found by fuzzing: a body's unclosed `$(` and `?(` reach the word
+    // parser, and each one about triples its time. The 190-byte line found,
+    // of this shape, took 10 ms.
+    let line = format!("cat <<EOF\n00:00{}x\nEOF\n", "$(-K1$;h$;;;?(-K1".repeat(4));
+    let reasons = opaque_reasons(&line);
+    assert_eq!(reasons, ["a here-document with expansions leaves 8 parentheses unclosed, more than the 2 the parser reads in bounded time"]);
+
+    // Prose may leave one open.
+    let analysis = analyse("cat <<EOF > notes.txt\nBuilt by $(whoami) (see the log\nEOF\n", &context());
+    assert!(analysis.opaque.is_empty(), "{:?}", analysis.opaque);
+    assert!(analysis.sub_commands.iter().any(|command| command.program == "whoami"));
 }
 
 #[test]

@@ -1081,7 +1081,11 @@ fn find(walker: &mut Walker, args: &[Word], site: &Site, out: &mut Vec<Effect>, 
                     .position(|word| word.text == ";" || word.text == "+");
                 let stop = end.map(|offset| index + offset).unwrap_or(expression.len());
                 let inner = expression.get(index..stop).unwrap_or_default();
+                let clause_bytes: usize = inner.iter().map(|word| word.text.len() + 1).sum();
                 for root in roots {
+                    if !walker.take_repeat(clause_bytes + root.text.len()) {
+                        break;
+                    }
                     find_exec(walker, inner, root, place);
                 }
                 index = stop + 1;
