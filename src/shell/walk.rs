@@ -601,7 +601,7 @@ pub(crate) fn beyond_parser(text: &str) -> Option<String> {
         return Some(format!("{unclosed} unclosed brackets, more than the {MAX_UNCLOSED_BRACKETS} the parser handles in bounded time"));
     }
     if subscripts.iter().any(|&start| is_open_subscript(text, start)) {
-        return Some("an expansion's array subscript is never closed with `]`, which the parser reads in time that grows with the rest of the line".to_string());
+        return Some("an expansion's array subscript is not closed with `]` before its `}`, which the parser reads in time that grows with the rest of the line".to_string());
     }
     let depth = nesting_depth(text);
     if depth > MAX_NESTING {
@@ -673,18 +673,26 @@ fn subscript_starts(text: &str) -> Vec<usize> {
     starts
 }
 
-/// Tells whether the subscript starting at byte `start` of `text` is never
-/// closed: no `]` brings the bracket depth opened by its `[` back to zero.
-/// Quoting is ignored.
+/// Tells whether the subscript starting at byte `start` of `text` is left
+/// open: no `]` brings the bracket depth opened by its `[` back to zero
+/// before a `}` ends the expansion. Braces and parentheses opened inside
+/// the subscript (`${a[${i}]}`, `${a[$(f)]}`) must close first: a `]`
+/// inside them does not close it. Quoting is ignored.
 fn is_open_subscript(text: &str, start: usize) -> bool {
-    let mut depth = 1usize;
+    let (mut brackets, mut braces, mut parentheses) = (1usize, 0usize, 0usize);
     for byte in text.as_bytes().get(start..).unwrap_or_default() {
         match byte {
-            b'[' => depth += 1,
-            b']' => depth -= 1,
+            b'[' => brackets += 1,
+            b']' if brackets == 1 && parentheses > 0 => {}
+            b']' => brackets -= 1,
+            b'(' => parentheses += 1,
+            b')' => parentheses = parentheses.saturating_sub(1),
+            b'{' => braces += 1,
+            b'}' if braces == 0 => return true,
+            b'}' => braces -= 1,
             _ => {}
         }
-        if depth == 0 {
+        if brackets == 0 {
             return false;
         }
     }
