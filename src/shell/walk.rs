@@ -32,12 +32,20 @@ const MAX_DEPTH: usize = 8;
 /// few dozen.
 const MAX_COMMANDS: usize = 256;
 
-/// Most bytes of command text that `find -exec` may repeat, summed over
+/// Maximum bytes of command text that `find -exec` may repeat, summed over
 /// its roots and nested clauses, before the analysis stops and the line is
 /// opaque. Each root runs the clause again, so a 925-byte line of many
 /// roots and long clauses took 22 ms. A real
 /// `find src test -exec sed -i 's/a/b/' {} +` repeats under a hundred.
 const MAX_REPEATED_BYTES: usize = 16 * 1024;
+
+/// Maximum bytes of costly words (see `words::is_costly`) that one analysis
+/// hands to brush-parser's word parser. Such a word costs up to about
+/// 30 µs a byte, and the line checks do not stop distinct ones from
+/// adding up: 92 variants of one 692-byte word in a 64 KiB line took
+/// 1.4 s. Real lines hold a few short ones, such as
+/// `"$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"` (46 bytes).
+const MAX_COSTLY_WORD_BYTES: usize = 2048;
 
 /// The working directory at one point of the command line.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +73,8 @@ pub(crate) struct Walker<'c> {
     commands: usize,
     /// Bytes of command text repeated so far; see [`MAX_REPEATED_BYTES`].
     repeated_bytes: usize,
+    /// Bytes of costly words parsed so far; see [`MAX_COSTLY_WORD_BYTES`].
+    costly_word_bytes: usize,
     /// Links created so far in the command line; see `Site::links`.
     pub links: Vec<(PathBuf, PathBuf)>,
     /// The parts of every `Site` that do not change during the analysis.
@@ -99,6 +109,22 @@ impl<'c> Walker<'c> {
         !over
     }
 
+    /// Counts `bytes` more of costly words and returns whether to parse
+    /// this one: false once more than [`MAX_COSTLY_WORD_BYTES`] were
+    /// counted, when the analysis has been made opaque. A word not parsed
+    /// is unknown.
+    fn take_costly_word(&mut self, bytes: usize) -> bool {
+        let before = self.costly_word_bytes;
+        self.costly_word_bytes = before.saturating_add(bytes);
+        let over = self.costly_word_bytes > MAX_COSTLY_WORD_BYTES;
+        if over && before <= MAX_COSTLY_WORD_BYTES {
+            self.analysis.opaque.push(format!(
+                "the command line has more than {MAX_COSTLY_WORD_BYTES} bytes of words with 8 or more brackets and quotes, which the parser reads slowly"
+            ));
+        }
+        !over
+    }
+
     pub fn new(context: &'c ShellContext, front: Front) -> Walker<'c> {
         Walker {
             context,
@@ -106,6 +132,7 @@ impl<'c> Walker<'c> {
             depth: 0,
             commands: 0,
             repeated_bytes: 0,
+            costly_word_bytes: 0,
             links: Vec::new(),
             fixed: Rc::new(Fixed {
                 home: context.home.clone(),
@@ -302,7 +329,11 @@ impl<'c> Walker<'c> {
             Front::Fast => words::expand_plain(raw),
             Front::BrushParser => None,
         };
-        let word = plain.unwrap_or_else(|| words::expand(raw, self.context.home.as_deref()));
+        let word = match plain {
+            Some(word) => word,
+            None if words::is_costly(raw) && !self.take_costly_word(raw.len()) => words::unknown(raw),
+            None => words::expand(raw, self.context.home.as_deref()),
+        };
         for substitution in &word.substitutions {
             self.subshell(substitution, place);
         }
@@ -399,8 +430,9 @@ impl<'c> Walker<'c> {
             }
             IoRedirect::HereDocument(_, document) => {
                 invocation.stdin_is_text = true;
-                if document.requires_expansion {
-                    let body = words::heredoc_substitutions(&document.doc.value);
+                let text = &document.doc.value;
+                if document.requires_expansion && (!words::is_costly(text) || self.take_costly_word(text.len())) {
+                    let body = words::heredoc_substitutions(text);
                     for substitution in &body.substitutions {
                         self.subshell(substitution, place);
                     }

@@ -148,6 +148,19 @@ pub(crate) fn heredoc_substitutions(body: &str) -> Word {
 /// never reach the limit (see [`beyond_word_parser`]).
 const MAX_WORD_OPENERS: usize = 16;
 
+/// Minimum number of brackets and quotes that makes a word costly for
+/// brush-parser's word parser. In the 26,000 kept fuzzing inputs, every
+/// word that took more than 0.6 ms had at least 8, and most real words
+/// have fewer.
+const COSTLY_WORD_OPENERS: usize = 8;
+
+/// Tells whether `raw` goes to brush-parser's word parser with enough
+/// brackets and quotes to cost it up to tens of microseconds a byte. The
+/// walker limits how many bytes of such words one command line may hold.
+pub(crate) fn is_costly(raw: &str) -> bool {
+    count_openers(raw) >= COSTLY_WORD_OPENERS && expand_plain(raw).is_none()
+}
+
 /// Returns why brush-parser's word parser must not see `raw`, if it must
 /// not. A word that `expand_plain` reads has no expansion for the parser to
 /// try in several ways, however many brackets its quotes hold (an inline
@@ -232,7 +245,8 @@ fn unreadable(raw: &str) -> Word {
     unknown(raw)
 }
 
-fn unknown(raw: &str) -> Word {
+/// Returns `raw` as a word whose value is unknown, without reading it.
+pub(crate) fn unknown(raw: &str) -> Word {
     Word {
         text: raw.to_string(),
         known: false,
