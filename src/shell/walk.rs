@@ -98,15 +98,8 @@ impl<'c> Walker<'c> {
     /// walk it: false once more than [`MAX_REPEATED_BYTES`] were counted,
     /// when the analysis has been made opaque.
     pub(crate) fn take_repeat(&mut self, bytes: usize) -> bool {
-        let before = self.repeated_bytes;
-        self.repeated_bytes = before.saturating_add(bytes);
-        let over = self.repeated_bytes > MAX_REPEATED_BYTES;
-        if over && before <= MAX_REPEATED_BYTES {
-            self.analysis.opaque.push(format!(
-                "`find -exec` repeats more than {MAX_REPEATED_BYTES} bytes of command text over its roots"
-            ));
-        }
-        !over
+        let reason = || format!("`find -exec` repeats more than {MAX_REPEATED_BYTES} bytes of command text over its roots");
+        charge(&mut self.repeated_bytes, bytes, MAX_REPEATED_BYTES, &mut self.analysis.opaque, reason)
     }
 
     /// Counts `bytes` more of costly words and returns whether to parse
@@ -114,15 +107,10 @@ impl<'c> Walker<'c> {
     /// counted, when the analysis has been made opaque. A word not parsed
     /// is unknown.
     fn take_costly_word(&mut self, bytes: usize) -> bool {
-        let before = self.costly_word_bytes;
-        self.costly_word_bytes = before.saturating_add(bytes);
-        let over = self.costly_word_bytes > MAX_COSTLY_WORD_BYTES;
-        if over && before <= MAX_COSTLY_WORD_BYTES {
-            self.analysis.opaque.push(format!(
-                "the command line has more than {MAX_COSTLY_WORD_BYTES} bytes of words with 8 or more brackets and quotes, which the parser reads slowly"
-            ));
-        }
-        !over
+        let reason = || {
+            format!("the command line has more than {MAX_COSTLY_WORD_BYTES} bytes of words with 8 or more brackets and quotes, which the parser reads slowly")
+        };
+        charge(&mut self.costly_word_bytes, bytes, MAX_COSTLY_WORD_BYTES, &mut self.analysis.opaque, reason)
     }
 
     pub fn new(context: &'c ShellContext, front: Front) -> Walker<'c> {
@@ -513,6 +501,19 @@ fn is_descriptor(text: &str) -> bool {
                 .trim_end_matches('-')
                 .chars()
                 .all(|c| c.is_ascii_digit()))
+}
+
+/// Adds `bytes` to the budget `used` and returns whether it is still
+/// within `max`. The first time it is not, `reason` is added to `opaque`,
+/// which holds the line.
+fn charge(used: &mut usize, bytes: usize, max: usize, opaque: &mut Vec<String>, reason: impl FnOnce() -> String) -> bool {
+    let before = *used;
+    *used = before.saturating_add(bytes);
+    let over = *used > max;
+    if over && before <= max {
+        opaque.push(reason());
+    }
+    !over
 }
 
 /// Parses a command line. brush-parser may panic on malformed input, so a
