@@ -213,7 +213,7 @@ fn multiplying_commands_are_capped() {
     // Each root of a `find` runs its `-exec` command once, so every level
     // of this line doubles the commands: found by fuzzing at 5,479 commands
     // from 500 bytes, and a million at 20 levels.
-    // Whichever cap is reached first holds the line: the number of
+    // Whichever cap is reached first makes the line opaque: the number of
     // commands, or the bytes of command text repeated.
     let capped = ["the command line runs more than 256 commands", "`find -exec` repeats more than 16384 bytes of command text over its roots"];
     for levels in [9, 20, 40] {
@@ -228,10 +228,10 @@ fn multiplying_commands_are_capped() {
 }
 
 #[test]
-fn long_find_exec_clauses_over_many_roots_are_capped() {
+fn find_exec_repeats_are_capped() {
     // Found by fuzzing: many roots, each running a long `-exec` clause
-    // again, walked hundreds of long commands and took 22 ms from 925
-    // bytes.
+    // again, walked 256 commands of about a hundred operands each and
+    // took 22 ms from 925 bytes.
     let roots = (0..60).map(|root| format!("r{root}")).collect::<Vec<_>>().join(" ");
     let clause = (0..100).map(|operand| format!("o{operand}")).collect::<Vec<_>>().join(" ");
     let line = format!("find {roots} -exec cp {clause} {{}} \\;");
@@ -281,7 +281,7 @@ fn words_with_many_openers_are_held() {
 }
 
 #[test]
-fn costly_words_share_a_budget_per_line() {
+fn costly_words_share_line_budget() {
     // Each word passes the word limit, but the parser's time adds up over
     // distinct ones: 92 variants of a 692-byte fuzzing input in a 64 KiB
     // line took 1.4 s. This word has 8 brackets and quotes.

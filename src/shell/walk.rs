@@ -102,15 +102,19 @@ impl<'c> Walker<'c> {
         charge(&mut self.repeated_bytes, bytes, MAX_REPEATED_BYTES, &mut self.analysis.opaque, reason)
     }
 
-    /// Counts `bytes` more of costly words and returns whether to parse
-    /// this one: false once more than [`MAX_COSTLY_WORD_BYTES`] were
-    /// counted, when the analysis has been made opaque. A word not parsed
-    /// is unknown.
-    fn take_costly_word(&mut self, bytes: usize) -> bool {
+    /// Returns whether to hand `text`, a word or an expanding here-document
+    /// body, to brush-parser's word parser. A costly one (see
+    /// `words::is_costly`) is counted first, and false is returned once more
+    /// than [`MAX_COSTLY_WORD_BYTES`] were counted, when the analysis has
+    /// been made opaque.
+    fn take_costly_word(&mut self, text: &str) -> bool {
+        if !words::is_costly(text) {
+            return true;
+        }
         let reason = || {
             format!("the command line has more than {MAX_COSTLY_WORD_BYTES} bytes of words with 8 or more brackets and quotes, which the parser reads slowly")
         };
-        charge(&mut self.costly_word_bytes, bytes, MAX_COSTLY_WORD_BYTES, &mut self.analysis.opaque, reason)
+        charge(&mut self.costly_word_bytes, text.len(), MAX_COSTLY_WORD_BYTES, &mut self.analysis.opaque, reason)
     }
 
     pub fn new(context: &'c ShellContext, front: Front) -> Walker<'c> {
@@ -319,8 +323,7 @@ impl<'c> Walker<'c> {
         };
         let word = match plain {
             Some(word) => word,
-            None if words::is_costly(raw) && !self.take_costly_word(raw.len()) => words::unknown(raw),
-            None => words::expand(raw, self.context.home.as_deref()),
+            None => self.expand_with_parser(raw),
         };
         for substitution in &word.substitutions {
             self.subshell(substitution, place);
@@ -329,6 +332,15 @@ impl<'c> Walker<'c> {
             self.analysis.opaque.push(reason.clone());
         }
         word
+    }
+
+    /// Expands `raw` with brush-parser's word parser, or returns it unread
+    /// and unknown once the line's budget of costly words is spent.
+    fn expand_with_parser(&mut self, raw: &str) -> Word {
+        if !self.take_costly_word(raw) {
+            return words::unknown(raw);
+        }
+        words::expand(raw, self.context.home.as_deref())
     }
 
     fn simple(&mut self, simple: &SimpleCommand, place: &mut Place) {
@@ -419,7 +431,7 @@ impl<'c> Walker<'c> {
             IoRedirect::HereDocument(_, document) => {
                 invocation.stdin_is_text = true;
                 let text = &document.doc.value;
-                if document.requires_expansion && (!words::is_costly(text) || self.take_costly_word(text.len())) {
+                if document.requires_expansion && self.take_costly_word(text) {
                     let body = words::heredoc_substitutions(text);
                     for substitution in &body.substitutions {
                         self.subshell(substitution, place);
@@ -505,7 +517,7 @@ fn is_descriptor(text: &str) -> bool {
 
 /// Adds `bytes` to the budget `used` and returns whether it is still
 /// within `max`. The first time it is not, `reason` is added to `opaque`,
-/// which holds the line.
+/// which makes the analysis opaque.
 fn charge(used: &mut usize, bytes: usize, max: usize, opaque: &mut Vec<String>, reason: impl FnOnce() -> String) -> bool {
     let before = *used;
     *used = before.saturating_add(bytes);

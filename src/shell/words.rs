@@ -141,8 +141,9 @@ pub(crate) fn heredoc_substitutions(body: &str) -> Word {
 /// backtracks without memoising. It can read some openers in more than one
 /// way: `$((` as arithmetic or as `$(` and a subshell, `@(` as an extended
 /// glob or text, an unclosed `"`. A word that nests them costs time
-/// exponential in their number: a 640-byte word with 47 took 110 ms, and shorter ones took
-/// seconds before the line checks of `walk::beyond_parser`. Real words
+/// exponential in their number: a 640-byte word with 47 took 110 ms, and
+/// shorter ones took seconds before the line checks of
+/// `walk::beyond_parser`. Real words
 /// that need the parser have few: `"$(dirname "$(readlink -f
 /// "${BASH_SOURCE[0]}")")"` has 10. Words whose quotes hold no expansion
 /// never reach the limit (see [`beyond_word_parser`]).
@@ -175,11 +176,11 @@ fn beyond_word_parser(raw: &str) -> Option<String> {
     ))
 }
 
-/// Most `(` left unclosed in a here-document body that expands. Unlike a
-/// command line, whose tokenizer refuses an unclosed `$(`, a body reaches
-/// the word parser with them, and each one about triples its time:
-/// alternating `$(` and `?(`, eight take 1.6 ms and ten 14 ms. For bash an
-/// unclosed `$(` in a body is a syntax error.
+/// Maximum number of `(` left unclosed in a here-document body that
+/// expands. Unlike a command line, whose tokenizer rejects an unclosed
+/// `$(`, a body reaches the word parser with them, and each one about
+/// triples its time: alternating `$(` and `?(`, eight take 1.6 ms and ten
+/// 14 ms. For bash an unclosed `$(` in a body is a syntax error.
 const MAX_HEREDOC_UNCLOSED_PARENTHESES: usize = 2;
 
 /// Returns why brush-parser must not read the here-document `body`, if it
